@@ -1,0 +1,84 @@
+"""The compiled-function interface every backend shares.
+
+An :class:`Executable` takes arrays by input name and returns the outputs in the structure they were asked for
+(one value, a list or a dict). It checks feeds before computing, binds symbolic dimensions, and caches one
+specialised function per concrete input signature (as ``jax.jit`` does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from graphc.backends import feeds as feed_checks
+from graphc.backends.program import Program
+from graphc.errors import FeedError
+from graphc.ir.types import Sym
+
+Specialised = Callable[..., tuple[Any, ...]]
+
+
+class Executable:
+    """Base class: subclasses implement :meth:`specialise` (one compiled function per input signature)."""
+
+    backend = "abstract"
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.input_names: list[str] = program.input_names
+        self._dtypes = tuple(v.dtype.numpy for v in program.inputs)
+        self._cache: dict[tuple[tuple[int, ...], ...], Specialised] = {}
+        pack = program.pack
+        self._pack: Callable[[tuple[Any, ...]], Any] = (
+            (lambda r: r[0]) if program.structure == "single" else pack  # the hot path of single outputs
+        )
+
+    # -- calling -----------------------------------------------------------------------------------------------
+    def __call__(self, feeds: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Any:
+        """Run on ``feeds`` (a mapping from input name to array; keyword arguments work for plain names)."""
+        if kwargs:
+            feeds = {**feeds, **kwargs} if feeds else kwargs
+        elif feeds is None:
+            feeds = {}
+        names = self.input_names
+        try:
+            args = [feeds[n] for n in names]
+        except (KeyError, TypeError):
+            feed_checks.check_names(names, feeds if isinstance(feeds, Mapping) else {})
+            raise FeedError(f"feeds must be a mapping from input name to array, got {type(feeds).__name__}") from None
+        if len(feeds) != len(names):
+            feed_checks.check_names(names, feeds)
+        try:
+            key = tuple([a.shape for a in args])
+            ok = tuple([a.dtype for a in args]) == self._dtypes
+        except AttributeError:  # Python numbers or lists among the feeds
+            ok = False
+        if not ok:
+            args = [feed_checks.coerce(v, a) for v, a in zip(self.program.inputs, args, strict=True)]
+            key = tuple([a.shape for a in args])
+        fn = self._cache.get(key)
+        if fn is None:
+            fn = self._build(key, args)
+        return self._pack(fn(*args))
+
+    def _build(self, key: tuple[tuple[int, ...], ...], args: list[Any]) -> Specialised:
+        binding = feed_checks.bind(self.program.inputs, [np.asarray(a) for a in args])
+        fn = self.specialise(binding)
+        self._cache[key] = fn
+        return fn
+
+    # -- for subclasses ----------------------------------------------------------------------------------------
+    def specialise(self, binding: dict[Sym, int]) -> Specialised:
+        """Compile the program for one binding of its symbols; returns ``f(*arrays) -> tuple of outputs``."""
+        raise NotImplementedError
+
+    @property
+    def signatures(self) -> list[tuple[tuple[int, ...], ...]]:
+        """The input signatures compiled so far."""
+        return list(self._cache)
+
+    def __repr__(self) -> str:
+        return (f"<{type(self).__name__} {self.program.graph.name!r}: inputs {self.input_names}, "
+                f"{len(self.program.nodes)} nodes, {len(self._cache)} specialisation(s)>")

@@ -1,0 +1,137 @@
+"""The NumPy lowering table: op name → a function that writes the Python expression computing one node.
+
+A lowering receives the node, the generated variable names of its inputs and the :class:`LowerCtx`, and returns
+an expression string. Only generated identifiers, names of vetted callables and ``repr`` of validated ints and
+bools ever appear in the source; every other payload (floats, arrays, dtypes, slices) is passed through the
+context's constant table, so nothing a user named or fed can become code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from graphc.dsl.layout import END
+from graphc.ir.graph import Node
+from graphc.ir.types import Dim, Sym, bind_dim
+
+
+class LowerCtx:
+    """Per-specialisation state: the symbol binding and the table of constants the program closes over."""
+
+    def __init__(self, binding: Mapping[Sym, int]) -> None:
+        self.binding = binding
+        self.consts: dict[str, Any] = {}
+        self._by_id: dict[int, str] = {}
+
+    def const(self, obj: Any) -> str:
+        """Name of a constant holding ``obj`` in the generated namespace."""
+        key = id(obj)
+        name = self._by_id.get(key)
+        if name is None:
+            name = f"k{len(self.consts)}"
+            self.consts[name] = obj
+            self._by_id[key] = name
+        return name
+
+    def dims(self, dims: tuple[Dim, ...]) -> tuple[int, ...]:
+        return tuple(bind_dim(d, self.binding) for d in dims)
+
+
+def ints(t: tuple[int, ...]) -> str:
+    """Source for a tuple of ints (validated as ints, so ``repr`` is safe)."""
+    assert all(type(i) is int for i in t)
+    return repr(tuple(t))
+
+
+def int_(i: int) -> str:
+    """Source for one validated int."""
+    assert type(i) is int
+    return repr(i)
+
+
+Lowering = Callable[[Node, list[str], LowerCtx], str]
+TABLE: dict[str, Lowering] = {}
+
+
+def _np_call(fn: str) -> Lowering:
+    def lower(node: Node, a: list[str], ctx: LowerCtx) -> str:
+        return f"_np.{fn}({', '.join(a)})"
+
+    return lower
+
+
+for _op, _fn in {
+    "add": "add", "sub": "subtract", "mul": "multiply", "div": "divide", "pow": "power",
+    "maximum": "maximum", "minimum": "minimum", "less": "less", "less_equal": "less_equal",
+    "greater": "greater", "greater_equal": "greater_equal", "equal": "equal", "not_equal": "not_equal",
+    "neg": "negative", "exp": "exp", "log": "log", "sqrt": "sqrt", "abs": "absolute", "sign": "sign",
+    "floor": "floor", "tanh": "tanh", "where": "where", "matmul": "matmul",
+}.items():
+    TABLE[_op] = _np_call(_fn)
+
+
+def _attr_call(fn: str, attr: str) -> Lowering:
+    def lower(node: Node, a: list[str], ctx: LowerCtx) -> str:
+        return f"{fn}({a[0]}, {ctx.const(node.inputs[0].dtype.numpy.type(node.attrs[attr]))})"
+
+    return lower
+
+
+TABLE["sigmoid"] = lambda n, a, c: f"_rt.sigmoid({a[0]})"
+TABLE["relu"] = lambda n, a, c: f"_np.maximum({a[0]}, {c.const(n.inputs[0].dtype.numpy.type(0))})"
+TABLE["step"] = _attr_call("_rt.step", "threshold")
+TABLE["leaky_relu"] = _attr_call("_rt.leaky_relu", "alpha")
+TABLE["elu"] = _attr_call("_rt.elu", "alpha")
+TABLE["stop_gradient"] = lambda n, a, c: a[0]
+TABLE["cast"] = lambda n, a, c: f"{a[0]}.astype({c.const(n.attrs['dtype'].numpy)})"
+
+
+def _reduce(fn: str) -> Lowering:
+    def lower(node: Node, a: list[str], ctx: LowerCtx) -> str:
+        axis, keep = ints(node.attrs["axis"]), bool(node.attrs["keepdims"])
+        if fn == "sum" and not node.inputs[0].dtype.is_float:
+            return f"_rt.int_sum({a[0]}, {axis}, {keep!r})"
+        return f"_np.{fn}({a[0]}, axis={axis}, keepdims={keep!r})"
+
+    return lower
+
+
+TABLE["sum"] = _reduce("sum")
+TABLE["mean"] = _reduce("mean")
+TABLE["max"] = _reduce("max")
+TABLE["argmax"] = lambda n, a, c: f"_np.argmax({a[0]}, axis={int_(n.attrs['axis'])})"
+TABLE["softmax"] = lambda n, a, c: f"_rt.softmax({a[0]}, {int_(n.attrs['axis'])})"
+TABLE["log_softmax"] = lambda n, a, c: f"_rt.log_softmax({a[0]}, {int_(n.attrs['axis'])})"
+
+
+def _index(node: Node, ctx: LowerCtx) -> str:
+    return ctx.const(tuple(slice(s, None if e == END else e, st) for s, e, st in node.attrs["slices"]))
+
+
+TABLE["reshape"] = lambda n, a, c: f"_np.reshape({a[0]}, {ints(c.dims(n.attrs['shape']))})"
+TABLE["transpose"] = lambda n, a, c: f"_np.transpose({a[0]}, {ints(n.attrs['perm'])})"
+TABLE["broadcast_to"] = lambda n, a, c: f"_np.broadcast_to({a[0]}, {ints(c.dims(n.attrs['shape']))})"
+TABLE["concat"] = lambda n, a, c: f"_np.concatenate(({', '.join(a)},), axis={int_(n.attrs['axis'])})"
+TABLE["slice"] = lambda n, a, c: f"{a[0]}[{_index(n, c)}]"
+TABLE["unslice"] = lambda n, a, c: f"_rt.unslice({a[0]}, {ints(c.dims(n.attrs['shape']))}, {_index(n, c)})"
+
+
+def _constant(node: Node, a: list[str], ctx: LowerCtx) -> str:
+    arr = node.attrs["value"].array
+    # NumPy scalars are cheaper than 0-d arrays as ufunc operands
+    return ctx.const(arr[()] if arr.ndim == 0 else arr)
+
+
+def _dimsize(node: Node, a: list[str], ctx: LowerCtx) -> str:
+    size = int(np.prod(ctx.dims(node.attrs["dims"])))
+    return ctx.const(node.attrs["dtype"].numpy.type(size))
+
+
+TABLE["constant"] = _constant
+TABLE["dimsize"] = _dimsize
+TABLE["one_hot"] = lambda n, a, c: (
+    f"_rt.one_hot({a[0]}, {int_(n.attrs['depth'])}, {c.const(n.attrs['dtype'].numpy)})"
+)

@@ -1,0 +1,61 @@
+"""NumPy helpers that generated programs call for ops with no single NumPy function.
+
+Each helper is numerically careful (stable sigmoid/softmax) and keeps the input dtype.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+Array = np.ndarray[Any, Any]
+
+
+def sigmoid(x: Array) -> Array:
+    # tanh form: stable for large |x| and one transcendental call
+    out = np.multiply(x, 0.5, dtype=x.dtype)
+    np.tanh(out, out=out)
+    out += 1
+    out *= 0.5
+    return out
+
+
+def step(x: Array, threshold: float) -> Array:
+    return (x > threshold).astype(x.dtype)
+
+
+def leaky_relu(x: Array, alpha: float) -> Array:
+    return np.where(x > 0, x, x * np.asarray(alpha, x.dtype))
+
+
+def elu(x: Array, alpha: float) -> Array:
+    neg = np.expm1(np.minimum(x, 0)) * np.asarray(alpha, x.dtype)
+    return np.where(x > 0, x, neg)
+
+
+def softmax(x: Array, axis: int) -> Array:
+    z = x - np.max(x, axis=axis, keepdims=True)
+    np.exp(z, out=z)
+    z /= np.sum(z, axis=axis, keepdims=True)
+    return z
+
+
+def log_softmax(x: Array, axis: int) -> Array:
+    z = x - np.max(x, axis=axis, keepdims=True)
+    return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+
+
+def unslice(g: Array, shape: tuple[int, ...], index: tuple[slice, ...]) -> Array:
+    out = np.zeros(shape, dtype=g.dtype)
+    out[index] = g
+    return out
+
+
+def one_hot(labels: Array, depth: int, dtype: np.dtype[Any]) -> Array:
+    return (labels[..., None] == np.arange(depth)).astype(dtype)
+
+
+def int_sum(x: Array, axis: tuple[int, ...], keepdims: bool) -> Array:
+    """``np.sum`` promotes small ints to the platform int; graphc keeps the input dtype."""
+    return np.sum(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
