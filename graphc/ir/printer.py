@@ -61,7 +61,17 @@ class Namer:
         return name
 
     def ref(self, v: Value) -> str:
-        return "%" + self(v)
+        literal = scalar_literal(v)
+        return literal if literal is not None else "%" + self(v)
+
+
+def scalar_literal(v: Value) -> str | None:
+    """Scalar constants print inline at their uses (``mul %3, 2.0``), as jaxprs print literals."""
+    node = v.producer
+    if node is None or node.op.name != "constant" or not node.attrs["value"].is_scalar:
+        return None
+    x = node.attrs["value"].array[()]
+    return repr(bool(x)) if v.dtype.is_bool else repr(x.item())
 
 
 def format_attr(v: Any) -> str:
@@ -94,7 +104,11 @@ def format_graph(
     outs = list(graph.outputs if outputs is None else outputs)
     params = ", ".join(f"{namer.ref(v)}:{v.type}" for v in graph.inputs)
     lines = [f"graph {quote_name(graph.name)}({params}) {{"]
-    lines.extend("  " + format_node(n, namer, with_loc=with_loc) for n in graph.nodes)
+    lines.extend(
+        "  " + format_node(n, namer, with_loc=with_loc)
+        for n in graph.nodes
+        if not (n.op.name == "constant" and n.attrs["value"].is_scalar)
+    )
     lines.append("  return " + ", ".join(namer.ref(v) for v in outs))
     lines.append("}")
     return "\n".join(lines)
