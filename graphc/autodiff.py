@@ -50,8 +50,10 @@ def grad(
             depends.update(o for o in node.outputs if o.dtype.is_float)
 
     cts: dict[Value, Value] = {}
-    with graph.tagging(role="backward", grad_of=None), graph.located(capture()):
+    with graph.tagging(role="backward", grad_of=None, seed_of=loss), graph.located(capture()):
         cts[loss] = G.constant(1.0, loss.dtype, graph=graph)
+    if loss not in graph.meta.setdefault("losses", []):
+        graph.meta["losses"].append(loss)
     for node in reversed(on_path):
         outs = tuple(cts.get(o) for o in node.outputs)
         if all(c is None for c in outs):
@@ -86,6 +88,7 @@ def grad(
         if g.name is None and g.producer is not None and g.producer.tags.get("role") == "backward":
             g.name = f"grad/{t.name}" if t.name else None
         results.append(g)
+        graph.meta.setdefault("gradients", {})[t] = g
     return results[0] if single else results
 
 

@@ -25,8 +25,14 @@ class Executable:
 
     backend = "abstract"
 
-    def __init__(self, program: Program) -> None:
+    def __init__(self, program: Program, donate: tuple[str, ...] = ()) -> None:
+        """``donate`` names inputs whose buffers the caller gives up (a training step's state): backends may
+        reuse them for outputs, so the caller must not read a donated array after the call."""
         self.program = program
+        unknown = set(donate) - {v.name for v in program.graph.inputs}
+        if unknown:
+            raise FeedError(f"donate: no inputs named {', '.join(sorted(map(repr, unknown)))}")
+        self.donate = frozenset(donate)
         self.input_names: list[str] = program.input_names
         self._dtypes = tuple(v.dtype.numpy for v in program.inputs)
         self._cache: dict[tuple[tuple[int, ...], ...], Specialised] = {}

@@ -272,6 +272,9 @@ class Graph:
         self._tags: dict[str, Any] = {}
         self._loc: SourceLoc | None = None
         self._emit_hooks: list[Callable[[Node], None]] = []
+        # Facts passes and renderers use but the computation does not: autodiff records "losses" (list of
+        # values) and "gradients" ({wrt value: gradient value}).
+        self.meta: dict[str, Any] = {}
 
     # -- context -----------------------------------------------------------------------------------------------
     def __enter__(self) -> Graph:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from graphc.backends.executable import Executable, Specialised
 from graphc.backends.numpy.codegen import Generated, generate
+from graphc.backends.program import Program
 from graphc.ir.types import Sym
 
 
@@ -12,8 +13,8 @@ class NumpyExecutable(Executable):
 
     backend = "numpy"
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, program: Program, donate: tuple[str, ...] = ()) -> None:
+        super().__init__(program, donate)
         self._generated: list[Generated] = []
 
     def specialise(self, binding: dict[Sym, int]) -> Specialised:

@@ -14,10 +14,13 @@ Array = np.ndarray[Any, Any]
 
 def sigmoid(x: Array) -> Array:
     # tanh form: stable for large |x| and one transcendental call
-    out = np.multiply(x, 0.5, dtype=x.dtype)
+    half = x.dtype.type(0.5)
+    out = np.multiply(x, half)
+    if out.ndim == 0:  # NumPy scalars cannot be written in place
+        return (np.tanh(out) + 1) * half
     np.tanh(out, out=out)
     out += 1
-    out *= 0.5
+    out *= half
     return out
 
 

@@ -137,7 +137,8 @@ sqrt = _unary("sqrt", _sqrt_vjp, cases=(Case(((3, 4),), domain=("positive",)),),
 abs_ = _unary("abs", _abs_vjp, rules.numeric_same, _UNARY_NZ, doc="|x|")
 sign = _unary("sign", _zero_vjp, rules.numeric_same, _UNARY_NZ, doc="-1, 0 or 1")
 floor = _unary("floor", _zero_vjp, cases=_UNARY_NZ, doc="round towards -inf")
-stop_gradient = _unary("stop_gradient", _zero_vjp, rules.first_input, doc="identity with zero gradient")
+stop_gradient = _unary("stop_gradient", _zero_vjp, rules.first_input, doc="identity with zero gradient",
+                       cases=(Case(((3, 4),), fd=False), Case(((),), fd=False)))
 
 
 # -- activations --------------------------------------------------------------------------------------------
@@ -220,6 +221,7 @@ def _cast_vjp(node: Node, cts: Cts, needs: Needs) -> Grads:
 
 register(OpDef(
     "cast", OpKind.ELEMENTWISE, 1, rules.same_shape, rules.attr_dtype, (AttrSpec("dtype", "dtype"),), _cast_vjp,
-    (Case(((3, 4),), {"dtype": "float32"}), Case(((3,),), {"dtype": "int32"}, fd=False)),
+    (Case(((3, 4),), {"dtype": "float64"}), Case(((3, 4),), {"dtype": "float32"}, fd=False),
+     Case(((3,),), {"dtype": "int32"}, fd=False)),
     "convert dtype",
 ))

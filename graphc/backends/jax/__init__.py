@@ -1,0 +1,12 @@
+"""The XLA backend through JAX: each program becomes one ``jax.jit``-ed function of ``jax.numpy``/``jax.lax`` calls.
+
+Importing this package imports JAX; nothing else in graphc does. ``graphc.compile(outputs, backend="jax", ...)``
+builds a :class:`JaxExecutable` (see it for the options: ``device``, ``donate``, data parallelism, matmul
+precision). Results are ``jax.Array`` values; ``np.asarray`` turns them into NumPy arrays.
+"""
+
+from graphc.backends.jax.executable import JaxExecutable
+from graphc.backends.jax.lowering import TABLE as LOWERINGS
+from graphc.backends.jax.sharding import DataParallel, default_mesh, plan_data_parallel
+
+__all__ = ["LOWERINGS", "DataParallel", "JaxExecutable", "default_mesh", "plan_data_parallel"]

@@ -1,0 +1,177 @@
+"""The JAX backend's executable: the whole program as one ``jax.jit``-ed XLA computation per input signature."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import jax
+from jax import lax
+from jax.sharding import Mesh, SingleDeviceSharding
+
+from graphc.backends import feeds as feed_checks
+from graphc.backends.executable import Executable, Specialised
+from graphc.backends.jax.devices import DeviceSpec, resolve_device
+from graphc.backends.jax.lowering import LowerCtx
+from graphc.backends.jax.sharding import DataParallel, plan_data_parallel
+from graphc.backends.jax.tracing import check_input_names, check_lowerable, make_function, needs_x64
+from graphc.backends.program import Program
+from graphc.errors import FeedError, GraphcError
+from graphc.ir.types import Sym
+
+BindingKey = tuple[tuple[str, int], ...]
+
+
+class JaxExecutable(Executable):
+    """Runs a program as one jitted XLA computation, compiled once per input signature.
+
+    Options (all keyword-only):
+
+    * ``device`` — where to run: a ``jax.Device``, an index into ``jax.devices()`` or a string such as ``"cpu"``,
+      ``"gpu"``, ``"gpu:1"``; ``None`` (default) is JAX's default device, a GPU when one is present. Inputs on
+      other devices (or on the host) are transferred; results live on the chosen device.
+    * ``donate`` — names of inputs whose buffers XLA may reuse for outputs (``donate_argnums``): a training step
+      donates parameters and optimizer state, as it returns their new values. After a call, a donated *JAX
+      array* fed in is deleted and must not be fed again (doing so raises :class:`FeedError`); donated NumPy
+      arrays are copied to the device first and stay intact.
+    * ``data_parallel`` / ``mesh`` / ``batch_inputs`` — run data-parallel through XLA SPMD: the batch inputs are
+      split along axis 0 over the devices of ``mesh`` (default: a 1-D mesh of all devices), everything else is
+      replicated; see :mod:`graphc.backends.jax.sharding`. Passing ``mesh`` or ``batch_inputs`` implies
+      ``data_parallel=True``. Batch sizes must be multiples of the device count (else :class:`FeedError`).
+      Cannot be combined with ``device``.
+    * ``matmul_precision`` — ``jax.lax.Precision`` (or its name) of every ``matmul``: ``"highest"`` (default)
+      computes float32 products in float32 on every platform, matching the NumPy backend; ``"default"`` lets
+      XLA use faster reduced-precision units (TF32 on recent NVIDIA GPUs).
+
+    Results are ``jax.Array`` values (in the structure the outputs were asked for); ``np.asarray(result)``
+    gives a NumPy array (copying from the device when needed). Feeds are checked — names, dtypes, shapes,
+    symbol agreement — before anything is traced, and raise :class:`FeedError`.
+
+    64-bit values: graphs that contain int64 or float64 values run with JAX's 64-bit mode switched on for the
+    call only (``jax.enable_x64`` as a context, so the process-wide JAX setting is never changed); 32-bit graphs
+    run untouched. Every constant graphc emits is typed, so float32 stays float32 either way.
+    """
+
+    backend = "jax"
+
+    def __init__(
+        self,
+        program: Program,
+        *,
+        device: DeviceSpec = None,
+        donate: Sequence[str] = (),
+        data_parallel: bool = False,
+        mesh: Mesh | None = None,
+        batch_inputs: Sequence[str] | None = None,
+        matmul_precision: str | lax.Precision | None = "highest",
+    ) -> None:
+        super().__init__(program)
+        check_lowerable(program)  # fail at compile() time, not at the first call
+        self.device: jax.Device | None = resolve_device(device)
+        if isinstance(donate, str):
+            donate = (donate,)
+        check_input_names(program, donate, "donate")
+        self.donate: tuple[str, ...] = tuple(n for n in self.input_names if n in set(donate))
+        self._donate_argnums = tuple(i for i, n in enumerate(self.input_names) if n in set(donate))
+        self.data_parallel: DataParallel | None = None
+        if data_parallel or mesh is not None or batch_inputs is not None:
+            if device is not None:
+                raise GraphcError("device= and data-parallel execution exclude each other; use mesh= to choose devices")
+            self.data_parallel = plan_data_parallel(program, mesh=mesh, batch_inputs=batch_inputs)
+        try:
+            precision = None if matmul_precision is None else lax.Precision(matmul_precision)
+        except ValueError:
+            raise GraphcError(f"matmul_precision={matmul_precision!r} is not a jax.lax.Precision name") from None
+        self._precision = precision
+        self._x64 = needs_x64(program)
+        self._jitted: dict[BindingKey, Any] = {}
+
+    # -- compiling ---------------------------------------------------------------------------------------------
+    def specialise(self, binding: dict[Sym, int]) -> Specialised:
+        program = self.program
+        if self.data_parallel is not None:
+            self.data_parallel.check(program, binding)
+        fn = make_function(program, binding, LowerCtx(binding, self._precision))
+        options: dict[str, Any] = {}
+        if self._donate_argnums:
+            options["donate_argnums"] = self._donate_argnums
+        if self.data_parallel is not None:
+            options["in_shardings"] = self.data_parallel.in_shardings(program)
+            options["out_shardings"] = self.data_parallel.out_shardings(program)
+        elif self.device is not None:
+            one = SingleDeviceSharding(self.device)
+            options["in_shardings"] = (one,) * len(program.inputs)
+            options["out_shardings"] = (one,) * len(program.outputs)
+        jitted = jax.jit(fn, **options)
+        self._jitted[_key(binding)] = jitted
+        return self._runner(jitted)
+
+    def _runner(self, jitted: Callable[..., tuple[Any, ...]]) -> Specialised:
+        names = self.input_names
+        enable_x64 = jax.enable_x64
+
+        # Two closures rather than one with a flag: the call path is the whole per-step overhead of this backend.
+        if self._x64:
+
+            def run_x64(*args: Any) -> tuple[Any, ...]:
+                try:
+                    with enable_x64(True):
+                        return jitted(*args)
+                except Exception:
+                    _raise_if_deleted(names, args)
+                    raise
+
+            return run_x64
+
+        def run(*args: Any) -> tuple[Any, ...]:
+            try:
+                return jitted(*args)
+            except Exception:
+                _raise_if_deleted(names, args)
+                raise
+
+        return run
+
+    def _build(self, key: tuple[tuple[int, ...], ...], args: list[Any]) -> Specialised:
+        # The base class binds symbols from host copies of the feeds; a deleted (donated) array must become a
+        # FeedError before that copy fails inside JAX.
+        _raise_if_deleted(self.input_names, args)
+        return super()._build(key, args)
+
+    # -- inspection --------------------------------------------------------------------------------------------
+    def lower(self, feeds: Mapping[str, Any]) -> jax.stages.Lowered:
+        """The ``jax.stages.Lowered`` computation for the signature of ``feeds``, without running it.
+
+        ``.as_text()`` gives the StableHLO; ``.compile()`` the XLA executable (``.cost_analysis()``…). Feeds
+        are checked as for a call and raise :class:`FeedError`.
+        """
+        feed_checks.check_names(self.input_names, feeds)
+        args = [feed_checks.coerce(v, feeds[v.name]) for v in self.program.inputs]  # type: ignore[index]
+        binding = feed_checks.bind(self.program.inputs, args)
+        jitted = self._jitted.get(_key(binding))
+        if jitted is None:
+            self._build(tuple(a.shape for a in args), args)
+            jitted = self._jitted[_key(binding)]
+        if self._x64:
+            with jax.enable_x64(True):
+                return jitted.lower(*args)  # type: ignore[no-any-return]
+        return jitted.lower(*args)  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        where = (f"data-parallel over {self.data_parallel.size} device(s)" if self.data_parallel is not None
+                 else str(self.device) if self.device is not None else "default device")
+        return f"{super().__repr__()[:-1]}, {where}>"
+
+
+def _key(binding: Mapping[Sym, int]) -> BindingKey:
+    return tuple(sorted((s.name, n) for s, n in binding.items()))
+
+
+def _raise_if_deleted(names: Sequence[str], args: Sequence[Any]) -> None:
+    """Turn a deleted (donated) JAX array among the feeds into a :class:`FeedError` naming the input."""
+    for name, a in zip(names, args, strict=True):
+        if isinstance(a, jax.Array) and a.is_deleted():
+            raise FeedError(
+                f"feed {name!r}: the array was deleted, most likely donated to an earlier call (see donate=); "
+                "feed the new value that call returned"
+            ) from None

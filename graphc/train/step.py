@@ -1,0 +1,93 @@
+"""The compiled training step: ``(state, batch) -> (new state, metrics)``.
+
+Forward, backward (:func:`graphc.autodiff.grad`) and the optimizer update are appended to the model's graph and
+compiled as one executable. The state — parameters, optimizer slots and the step counter — is a dict of arrays
+keyed by input name; slots and the counter are non-trainable graph parameters, so :func:`graphc.init_params`
+initialises the whole state.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from graphc import dsl as G
+from graphc.autodiff import grad
+from graphc.backends import compile
+from graphc.backends.executable import Executable
+from graphc.init import init_params
+from graphc.ir.graph import Value
+from graphc.optim.optimizers import Optimizer
+from graphc.train.model import Model
+
+Array = np.ndarray[Any, Any]
+State = dict[str, Array]
+
+_step_ids = itertools.count()
+
+
+class TrainStep:
+    """One optimizer's training step for a model, compiled for ``backend``.
+
+    ``state_values`` lists every state input (parameters first), ``new_state`` maps each to its updated value.
+    Call it as ``new_state, metrics = step(state, batch)`` where ``batch`` maps the model's feed names to arrays.
+    ``options`` go to the backend (``device=`` for jax).
+    """
+
+    def __init__(self, model: Model, optimizer: Optimizer, backend: str = "numpy", **options: Any) -> None:
+        self.model = model
+        self.optimizer = optimizer
+        self.backend = backend
+        graph = model.graph
+        params = list(model.params or ())
+        scope = f"opt{next(_step_ids)}"
+        with graph:
+            grads = grad(model.loss, params)
+            with graph.name_scope(scope), graph.tagging(role="update"):
+                step = G.parameter("step", (), "float32", init="zeros", trainable=False)
+                lr = optimizer.schedule(step)
+                self.lr = lr
+                new_state: dict[Value, Value] = {}
+                slot_values: list[Value] = []
+                for p, g in zip(params, grads, strict=True):
+                    with graph.name_scope(_slot_scope(p.name or "param")):
+                        slots = {s: G.parameter(s, p.shape, p.dtype, init="zeros", trainable=False)
+                                 for s in optimizer.slot_names}
+                    new_p, new_slots = optimizer.apply(p, G.cast(g, p.dtype), slots, G.cast(lr, p.dtype),
+                                                       G.cast(step, p.dtype))
+                    new_state[p] = new_p
+                    for s, v in slots.items():
+                        new_state[v] = new_slots[s]
+                        slot_values.append(v)
+                new_state[step] = step + 1.0
+        self.params = params
+        self.gradients = dict(zip(params, grads, strict=True))
+        self.state_values: list[Value] = [*params, *slot_values, step]
+        self.new_state = new_state
+        self.metrics = dict(model.metrics)
+        outputs: dict[str, Value] = {v.name: new_state[v] for v in self.state_values}  # type: ignore[misc]
+        outputs.update({f"metric:{k}": v for k, v in self.metrics.items()})
+        self.state_names: list[str] = [v.name for v in self.state_values]  # type: ignore[misc]
+        self.executable: Executable = compile(outputs, backend=backend, donate=tuple(self.state_names), **options)
+
+    def init_state(self, seed: int = 0, params: Mapping[str, Array] | None = None) -> State:
+        """Fresh state: parameters from their initializers (or ``params``), slots and counter at zero."""
+        state = init_params(self.state_values, seed)
+        if params is not None:
+            for k, v in params.items():
+                state[k] = np.array(v, dtype=state[k].dtype)
+        return state
+
+    def __call__(self, state: Mapping[str, Array], batch: Mapping[str, Array]) -> tuple[State, dict[str, float]]:
+        out = self.executable({**state, **batch})
+        new_state = {k: out[k] for k in self.state_names}
+        metrics = {k: float(out[f"metric:{k}"]) for k in self.metrics}
+        return new_state, metrics
+
+
+def _slot_scope(param_name: str) -> str:
+    """Scope names may not contain '/': a parameter ``fc1/W`` keeps its slots under ``fc1.W``."""
+    return param_name.replace("/", ".")
