@@ -1,0 +1,483 @@
+"""The JAX backend against the NumPy backend (the reference), generated from the op registry, plus its options.
+
+For every registered op and every ``Case`` of it — in the case's dtypes (float64 by default) and again in
+float32 — forward outputs and VJPs (gradients of ``sum(out * cotangent)`` with respect to the float inputs) must
+agree between the backends. The multi-device data-parallel test lives in ``test_jax_sharding.py``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+
+jax = pytest.importorskip("jax")
+
+import graphc as gc  # noqa: E402 - after the skip: the module needs JAX
+from graphc.autodiff import grad  # noqa: E402
+from graphc.backends.jax import LOWERINGS, JaxExecutable  # noqa: E402
+from graphc.ir import Case, OpDef, all_ops  # noqa: E402
+from graphc.ir.opdef import nondiff  # noqa: E402
+
+pytestmark = pytest.mark.jax
+
+Array = np.ndarray[Any, Any]
+
+# Ops without registry cases, each covered by a dedicated test below.
+DEDICATED = {"constant": "test_constant_parity", "dimsize": "test_dimsize_parity"}
+
+# float32: XLA's and NumPy's transcendental functions and summation orders differ by a few ulp.
+TOL = {"float32": {"rtol": 2e-5, "atol": 2e-6}, "float64": {"rtol": 1e-12, "atol": 1e-13}}
+
+
+# -- drawing inputs per Case.domain ------------------------------------------------------------------------------
+
+
+def draw(rng: np.random.Generator, shape: tuple[int, ...], dtype: str, domain: str) -> Array:
+    """Random input of ``shape``/``dtype`` from ``domain`` (see :class:`graphc.ir.Case`)."""
+    if domain == "bool":
+        return rng.random(shape) < 0.5
+    if domain.startswith("int:"):
+        return rng.integers(0, int(domain[4:]), shape).astype(dtype)
+    if np.dtype(dtype).kind in "iu":
+        return rng.integers(-5, 5, shape).astype(dtype)
+    if domain == "positive":
+        x = rng.uniform(0.5, 2.0, shape)
+    elif domain == "nonzero":  # |x| >= 0.1: away from the kinks of abs, relu, step, sign
+        x = rng.choice([-1.0, 1.0], shape) * rng.uniform(0.1, 2.0, shape)
+    elif domain == "real":
+        x = rng.standard_normal(shape)
+    else:
+        raise ValueError(f"unknown domain {domain!r}")
+    return np.asarray(x, dtype)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One op case in one set of dtypes."""
+
+    op: OpDef
+    case: Case
+    dtypes: tuple[str, ...]
+
+    @property
+    def domains(self) -> tuple[str, ...]:
+        return self.case.domain or ("real",) * len(self.case.shapes)
+
+
+def variants() -> Iterator[Any]:
+    for op in sorted(all_ops().values(), key=lambda o: o.name):
+        for i, case in enumerate(op.cases):
+            base = case.dtypes or ("float64",) * len(case.shapes)
+            f32 = tuple("float32" if d == "float64" else d for d in base)
+            for dtypes in dict.fromkeys([base, f32]):  # ordered and deduplicated (integer cases have one)
+                tag = "f32" if "float32" in dtypes and dtypes == f32 and f32 != base else "base"
+                yield pytest.param(Variant(op, case, dtypes), id=f"{op.name}-{i}-{tag}")
+
+
+def build(v: Variant) -> tuple[gc.Graph, list[gc.Value], list[gc.Value]]:
+    """A graph with one placeholder per input of the case and the op applied to them."""
+    with gc.Graph(f"case_{v.op.name}") as g:
+        xs = [gc.placeholder(f"x{i}", s, d) for i, (s, d) in enumerate(zip(v.case.shapes, v.dtypes, strict=True))]
+        outs = list(g.emit(v.op.name, xs, dict(v.case.attrs)))
+    return g, xs, outs
+
+
+def feeds_for(v: Variant, seed: int = 0) -> dict[str, Array]:
+    rng = np.random.default_rng(seed)
+    return {
+        f"x{i}": draw(rng, s, d, dom)
+        for i, (s, d, dom) in enumerate(zip(v.case.shapes, v.dtypes, v.domains, strict=True))
+    }
+
+
+def assert_same(numpy_out: Any, jax_out: Any, what: str) -> None:
+    """Same dtype and shape; floats within the dtype's tolerance, everything else exactly."""
+    got = np.asarray(jax_out)
+    assert got.dtype == numpy_out.dtype, f"{what}: dtype {got.dtype}, NumPy gives {numpy_out.dtype}"
+    assert got.shape == numpy_out.shape, f"{what}: shape {got.shape}, NumPy gives {numpy_out.shape}"
+    if numpy_out.dtype.kind == "f":
+        np.testing.assert_allclose(got, numpy_out, err_msg=what, **TOL[numpy_out.dtype.name])
+    else:
+        np.testing.assert_array_equal(got, numpy_out, err_msg=what)
+
+
+# -- registry coverage ------------------------------------------------------------------------------------------
+
+
+def test_every_op_has_a_jax_lowering() -> None:
+    ops = set(all_ops())
+    assert not ops - set(LOWERINGS), f"ops without a JAX lowering: {sorted(ops - set(LOWERINGS))}"
+    assert not set(LOWERINGS) - ops, f"JAX lowerings of unregistered ops: {sorted(set(LOWERINGS) - ops)}"
+
+
+def test_every_op_is_covered_by_parity_tests() -> None:
+    uncovered = [n for n, op in all_ops().items() if not op.cases and n not in DEDICATED]
+    assert not uncovered, f"ops with neither registry cases nor a dedicated parity test: {uncovered}"
+
+
+# -- generated parity: forward and VJP --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("v", variants())
+def test_forward_matches_numpy(v: Variant) -> None:
+    _, _, outs = build(v)
+    feeds = feeds_for(v)
+    ref = gc.compile(outs)(feeds)
+    got = gc.compile(outs, backend="jax")(feeds)
+    for i, (r, j) in enumerate(zip(ref, got, strict=True)):
+        assert_same(r, j, f"{v.op.name} output {i}")
+
+
+@pytest.mark.parametrize("v", [p for p in variants() if p.values[0].op.vjp is not nondiff])
+def test_vjp_matches_numpy(v: Variant) -> None:
+    g, xs, outs = build(v)
+    wrt = [x for x in xs if x.dtype.is_float]
+    float_outs = [o for o in outs if o.dtype.is_float]
+    if not wrt or not float_outs:
+        pytest.skip("no float input or output to differentiate")
+    rng = np.random.default_rng(1)
+    feeds = feeds_for(v)
+    with g:
+        loss = None
+        for k, o in enumerate(float_outs):
+            ct = gc.placeholder(f"ct{k}", o.shape, o.dtype)
+            feeds[f"ct{k}"] = draw(rng, tuple(o.shape), o.dtype.name, "real")  # type: ignore[arg-type]
+            term = gc.sum(o * ct)
+            loss = term if loss is None else loss + term
+        grads = grad(loss, wrt, unused="zero")  # type: ignore[arg-type]
+    exe_np, exe_jax = gc.compile(grads), gc.compile(grads, backend="jax")
+    used = {n: feeds[n] for n in exe_np.input_names}  # a gradient need not read every input
+    ref, got = exe_np(used), exe_jax(used)
+    for x, r, j in zip(wrt, ref, got, strict=True):
+        assert_same(r, j, f"VJP of {v.op.name} wrt {x.name}")
+
+
+def test_constant_parity() -> None:
+    with gc.Graph() as g:
+        x = gc.placeholder("x", (None, 3), "float64")
+        c64 = gc.constant(np.array([[1.5, -2.0, 3.25]]))
+        c32 = gc.constant(np.arange(3, dtype=np.float32))
+        i32 = gc.constant(np.array([1, 2, 3], np.int32))
+        outs = [x * c64, c32, gc.cast(c32, "float64") + x, i32, gc.constant(2.5, "float64")]
+    feeds = {"x": np.random.default_rng(0).standard_normal((4, 3))}
+    for r, j in zip(gc.compile(outs)(feeds), gc.compile(outs, backend="jax")(feeds), strict=True):
+        assert_same(np.asarray(r), j, "constant")
+    assert g.nodes
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "int64"])
+def test_dimsize_parity(dtype: str) -> None:
+    b, t = gc.Sym("B"), gc.Sym("T")
+    with gc.Graph() as g:
+        x = gc.placeholder("x", (b, t, 2), "float32")
+        (n,) = g.emit("dimsize", (), {"dims": (b, t), "dtype": dtype})
+        (nb,) = g.emit("dimsize", (), {"dims": (b,), "dtype": dtype})
+        mean_over_batch = gc.sum(x, (0, 1)) / gc.cast(n, "float32")
+    exe_np, exe_jax = gc.compile([n, nb, mean_over_batch]), gc.compile([n, nb, mean_over_batch], backend="jax")
+    for shape in [(3, 5, 2), (7, 1, 2)]:
+        feeds = {"x": np.random.default_rng(0).standard_normal(shape).astype(np.float32)}
+        ref, got = exe_np(feeds), exe_jax(feeds)
+        assert int(np.asarray(got[0])) == shape[0] * shape[1] and int(np.asarray(got[1])) == shape[0]
+        for r, j in zip(ref, got, strict=True):
+            assert_same(np.asarray(r), j, f"dimsize {dtype} {shape}")
+    assert len(exe_jax.signatures) == 2
+
+
+# -- semantics the NumPy backend fixes --------------------------------------------------------------------------
+
+
+def test_slices_run_to_the_end_and_backwards() -> None:
+    end = gc.dsl.layout.END
+    with gc.Graph():
+        x = gc.placeholder("x", (None, 7), "float64")
+        outs = [
+            gc.slice(x, [(0, end, 1), (1, end, 2)]),
+            gc.slice(x, [(0, end, 1), (6, -8, -2)]),
+            gc.slice(x, [(0, end, 1), (5, 2, -1)]),
+            gc.slice(x, [(0, end, 1), (3, 3, 1)]),  # empty
+            x[:, ::-1],
+            x[:, -2],
+        ]
+        g = [grad(gc.sum(o * o), x) for o in outs[:3]]
+    feeds = {"x": np.arange(21, dtype=np.float64).reshape(3, 7)}
+    for r, j in zip(gc.compile(outs + g)(feeds), gc.compile(outs + g, backend="jax")(feeds), strict=True):
+        assert_same(r, j, "slice")
+
+
+def test_one_hot_out_of_range_rows_are_zero() -> None:
+    with gc.Graph():
+        labels = gc.placeholder("labels", (None,), "int32")
+        oh = gc.one_hot(labels, 3)
+    got = np.asarray(gc.compile(oh, backend="jax")({"labels": np.array([0, 2, 3, -1, 7], np.int32)}))
+    np.testing.assert_array_equal(got, [[1, 0, 0], [0, 0, 1], [0, 0, 0], [0, 0, 0], [0, 0, 0]])
+    assert got.dtype == np.float32
+
+
+def test_integer_sum_keeps_dtype_and_step_truncates_threshold() -> None:
+    with gc.Graph():
+        x = gc.placeholder("x", (None, 4), "int32")
+        s = gc.sum(x, 1)
+        st = gc.step(x, 0.5)  # the threshold becomes int32(0.5) == 0, as in the NumPy backend
+    feeds = {"x": np.array([[0, 1, -2, 3], [2**30, 2**30, 2**30, 1]], np.int32)}
+    ref, got = gc.compile([s, st])(feeds), gc.compile([s, st], backend="jax")(feeds)
+    for r, j in zip(ref, got, strict=True):
+        assert_same(r, j, "int32")
+
+
+def test_float32_graphs_stay_float32_with_64_bit_values_around() -> None:
+    """argmax (int64) switches on 64-bit mode for the call; no float32 value may widen to float64."""
+    with gc.Graph():
+        x = gc.placeholder("x", (None, 5))
+        w = gc.parameter("w", (5, 3), init="xavier_uniform")
+        h = gc.tanh(x @ w) * 0.5 + 1.0
+        p = gc.softmax(h, 1)
+        loss = gc.mean(-gc.log(p))
+        outs = [p, loss, gc.argmax(p, 1), *grad(loss, [w])]
+    exe = gc.compile(outs, backend="jax")
+    feeds = {"x": np.ones((4, 5), np.float32), "w": np.full((5, 3), 0.1, np.float32)}
+    got = exe(feeds)
+    assert [np.asarray(r).dtype.name for r in got] == ["float32", "float32", "int64", "float32"]
+    text = exe.lower(feeds).as_text()
+    assert "f64" not in text and "i64" in text
+    assert not _x64_flipped()
+
+
+def _x64_flipped() -> bool:
+    """The process-wide setting stays what it was at import (off by default) after 64-bit graphs ran."""
+    return bool(jax.config.jax_enable_x64) != bool(_X64_AT_IMPORT)
+
+
+_X64_AT_IMPORT = jax.config.jax_enable_x64
+
+
+def test_float64_graphs_run_in_float64() -> None:
+    with gc.Graph():
+        x = gc.placeholder("x", (None,), "float64")
+        i = gc.placeholder("i", (None,), "int64")
+        y = gc.exp(x) + gc.cast(i, "float64") * 1e-10
+    feeds = {"x": np.linspace(0, 1, 5), "i": np.arange(5, dtype=np.int64) + 2**40}
+    got = gc.compile(y, backend="jax")(feeds)
+    assert_same(gc.compile(y)(feeds), got, "float64")
+    assert np.asarray(got).dtype == np.float64
+    assert not _x64_flipped()
+
+
+# -- whole networks ---------------------------------------------------------------------------------------------
+
+
+def mlp(n_in: int = 8, hidden: int = 16, n_out: int = 4) -> tuple[gc.Graph, gc.Value, list[gc.Value]]:
+    with gc.Graph("mlp") as g:
+        x = gc.placeholder("x", (None, n_in))
+        labels = gc.placeholder("labels", (None,), "int32")
+        with gc.name_scope("l1"):
+            w1 = gc.parameter("w", (n_in, hidden), init="he_normal")
+            b1 = gc.parameter("b", (hidden,), init="normal")
+        with gc.name_scope("l2"):
+            w2 = gc.parameter("w", (hidden, n_out), init="xavier_uniform")
+            b2 = gc.parameter("b", (n_out,), init="normal")
+        h = gc.relu(x @ w1 + b1)
+        logits = gc.tanh(h) @ w2 + b2
+        loss = -gc.mean(gc.sum(gc.one_hot(labels, n_out) * gc.log_softmax(logits, 1), 1))
+    return g, loss, [w1, b1, w2, b2]
+
+
+def mlp_feeds(g: gc.Graph, batch: int, seed: int = 0) -> dict[str, Array]:
+    rng = np.random.default_rng(seed)
+    return {
+        **gc.init_params(g, seed=seed),
+        "x": rng.standard_normal((batch, 8)).astype(np.float32),
+        "labels": rng.integers(0, 4, batch).astype(np.int32),
+    }
+
+
+def test_mlp_forward_and_gradients_match_numpy() -> None:
+    g, loss, params = mlp()
+    with g:
+        grads = grad(loss, params)
+    outs = {"loss": loss, **{p.name: gr for p, gr in zip(params, grads, strict=True)}}
+    exe_np, exe_jax = gc.compile(outs), gc.compile(outs, backend="jax")
+    for batch in (8, 5, 8):
+        feeds = mlp_feeds(g, batch, seed=batch)
+        ref, got = exe_np(feeds), exe_jax(feeds)
+        assert set(got) == set(ref)
+        for k in ref:
+            assert_same(np.asarray(ref[k]), got[k], f"mlp {k} batch {batch}")
+    assert sorted(exe_jax.signatures) == sorted(exe_np.signatures) and len(exe_jax.signatures) == 2
+
+
+# -- feeds ------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def mlp_exe() -> tuple[JaxExecutable, dict[str, Array]]:
+    g, loss, _ = mlp()
+    exe = gc.compile(loss, backend="jax")
+    assert isinstance(exe, JaxExecutable)
+    return exe, mlp_feeds(g, 6)
+
+
+def test_good_feeds_run(mlp_exe: tuple[JaxExecutable, dict[str, Array]]) -> None:
+    exe, feeds = mlp_exe
+    assert np.isfinite(float(np.asarray(exe(feeds))))
+    as_jax = {k: jax.numpy.asarray(v) for k, v in feeds.items()}
+    np.testing.assert_allclose(np.asarray(exe(as_jax)), np.asarray(exe(feeds)), rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda f: f.pop("x"), "missing"),
+        (lambda f: f.update(extra=np.zeros(3)), "unexpected"),
+        (lambda f: f.update(x=f["x"].astype(np.float64)), "dtype"),
+        (lambda f: f.update(labels=f["labels"].astype(np.int64)), "dtype"),
+        (lambda f: f.update(x=f["x"][:, :5]), "shape"),
+        (lambda f: f.update(x=f["x"][0]), "shape"),
+        (lambda f: f.update(labels=f["labels"][:4]), "B"),
+        (lambda f: f.update(x=[[1.5] * 8] * 6, labels=[0.5] * 6), "without loss"),
+    ],
+    ids=["missing", "extra", "float64-for-float32", "int64-for-int32", "wrong-width", "wrong-rank",
+         "batch-disagrees", "lossy-list"],
+)
+def test_bad_feeds_raise_feed_error(mlp_exe: tuple[JaxExecutable, dict[str, Array]], change: Any,
+                                    message: str) -> None:
+    exe, feeds = mlp_exe
+    exe(feeds)  # a compiled signature must not let bad feeds through either
+    change(feeds)
+    with pytest.raises(gc.FeedError, match=message):
+        exe(feeds)
+
+
+def test_missing_lowering_is_reported_at_compile_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    with gc.Graph():
+        y = gc.tanh(gc.placeholder("x", (2,)))
+    monkeypatch.delitem(LOWERINGS, "tanh")
+    with pytest.raises(gc.LoweringError, match="tanh"):
+        gc.compile(y, backend="jax")
+
+
+def test_lowering_that_drifts_from_the_ir_type_fails_while_tracing(monkeypatch: pytest.MonkeyPatch) -> None:
+    with gc.Graph():
+        y = gc.exp(gc.placeholder("x", (2,)))
+    monkeypatch.setitem(LOWERINGS, "exp", lambda args, attrs, ctx: jax.numpy.exp(args[0]).astype("float16"))
+    exe = gc.compile(y, backend="jax")
+    with pytest.raises(gc.LoweringError, match="exp"):
+        exe({"x": np.zeros(2, np.float32)})
+
+
+# -- devices and donation -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("device", ["cpu", "cpu:0", "CPU", 0, "jax-device"])
+def test_device_selection(device: Any) -> None:
+    g, loss, _ = mlp()
+    feeds = mlp_feeds(g, 6)
+    cpu0 = jax.devices("cpu")[0]
+    if device == 0:
+        cpu0 = jax.devices()[0]
+    exe = gc.compile(loss, backend="jax", device=cpu0 if device == "jax-device" else device)
+    assert exe.device == cpu0
+    result = exe(feeds)
+    assert result.devices() == {cpu0}
+    np.testing.assert_allclose(np.asarray(result), np.asarray(gc.compile(loss)(feeds)), rtol=1e-5)
+
+
+@pytest.mark.parametrize("device", ["cpu:99", "nosuchplatform", "cpu:x", 1.5])
+def test_bad_device_is_a_graphc_error(device: Any) -> None:
+    _, loss, _ = mlp()
+    with pytest.raises(gc.GraphcError, match="device"):
+        gc.compile(loss, backend="jax", device=device)
+
+
+def test_default_device_is_jax_default() -> None:
+    g, loss, _ = mlp()
+    result = gc.compile(loss, backend="jax")(mlp_feeds(g, 4))
+    assert result.devices() == {jax.devices()[0]}
+
+
+def sgd_step(lr: float = 0.1) -> tuple[gc.Graph, dict[str, gc.Value]]:
+    """A training step as one graph: ``(params, batch) -> (new params, loss)``."""
+    g, loss, params = mlp()
+    with g:
+        grads = grad(loss, params)
+        new = {p.name: p - gr * lr for p, gr in zip(params, grads, strict=True)}
+    return g, {"loss": loss, **new}
+
+
+def test_donated_parameters_give_the_same_step() -> None:
+    g, outs = sgd_step()
+    names = [n for n in outs if n != "loss"]
+    plain = gc.compile(outs, backend="jax")
+    donating = gc.compile(outs, backend="jax", donate=names)
+    assert donating.donate == tuple(names)
+    feeds = mlp_feeds(g, 8)
+    kept = {k: v.copy() for k, v in feeds.items()}
+    ref = plain(feeds)
+    got = donating(feeds)  # NumPy arrays are copied to the device, never overwritten
+    for k in feeds:
+        np.testing.assert_array_equal(feeds[k], kept[k])
+    for k in ref:
+        np.testing.assert_array_equal(np.asarray(got[k]), np.asarray(ref[k]))
+
+    # the training loop: device arrays in, their buffers reused for the new values
+    state = {k: jax.device_put(v) for k, v in feeds.items()}
+    batch = {"x": feeds["x"], "labels": feeds["labels"]}
+    old = state["l1/w"]
+    for _ in range(3):
+        out = donating({**state, **batch})
+        state = {k: out[k] for k in names}
+    assert old.is_deleted()
+    with pytest.raises(gc.FeedError, match="donated"):
+        donating({**{k: feeds[k] for k in names}, **batch, "l1/w": old})
+
+    reference = feeds
+    for _ in range(3):
+        out = plain(reference)
+        reference = {**reference, **{k: np.asarray(out[k]) for k in names}}
+    for k in names:
+        np.testing.assert_allclose(np.asarray(state[k]), reference[k], rtol=1e-6, atol=1e-7)
+
+
+def test_unknown_donated_name_is_an_error() -> None:
+    _, outs = sgd_step()
+    with pytest.raises(gc.GraphcError, match="no input"):
+        gc.compile(outs, backend="jax", donate=["l1/weights"])
+
+
+def test_data_parallel_on_one_device_runs_in_process() -> None:
+    """The sharded code path on whatever devices this process has (the 4-device run is a subprocess test)."""
+    g, outs = sgd_step()
+    feeds = mlp_feeds(g, 4 * len(jax.devices()))
+    dp = gc.compile(outs, backend="jax", data_parallel=True, donate=[n for n in outs if n != "loss"])
+    assert dp.data_parallel is not None and dp.data_parallel.size == len(jax.devices())
+    ref = gc.compile(outs)(feeds)
+    got = dp(feeds)
+    for k in ref:
+        np.testing.assert_allclose(np.asarray(got[k]), ref[k], rtol=1e-5, atol=1e-6)
+    with pytest.raises(gc.GraphcError, match="exclude"):
+        gc.compile(outs, backend="jax", data_parallel=True, device="cpu")
+    with pytest.raises(gc.GraphcError, match="no input"):
+        gc.compile(outs, backend="jax", batch_inputs=["images"])
+
+
+def test_matmul_precision_option() -> None:
+    _, loss, _ = mlp()
+    assert gc.compile(loss, backend="jax", matmul_precision="default") is not None
+    with pytest.raises(gc.GraphcError, match="matmul_precision"):
+        gc.compile(loss, backend="jax", matmul_precision="extreme")
+
+
+def test_core_and_numpy_backend_do_not_import_jax() -> None:
+    code = (
+        "import sys, numpy as np, graphc as gc\n"
+        "with gc.Graph():\n"
+        "    y = gc.tanh(gc.placeholder('x', (2,)))\n"
+        "gc.compile(y)({'x': np.zeros(2, np.float32)})\n"
+        "assert 'jax' not in sys.modules, 'graphc imported jax'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

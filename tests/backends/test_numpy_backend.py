@@ -1,0 +1,123 @@
+"""The NumPy backend: results, output structures, feed checking, specialisation and code-generation safety."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import graphc as gc
+
+
+def _mlp() -> tuple[gc.Graph, gc.Value]:
+    with gc.Graph("mlp") as g:
+        x = gc.placeholder("x", (None, 4))
+        w = gc.parameter("w", (4, 3), init="xavier_uniform")
+        b = gc.parameter("b", (3,), init="zeros")
+        y = gc.relu(x @ w + b)
+    return g, y
+
+
+def test_results_and_output_structures(rng: np.random.Generator) -> None:
+    g, y = _mlp()
+    p = gc.init_params(g, seed=1)
+    x = rng.standard_normal((5, 4)).astype(np.float32)
+    want = np.maximum(x @ p["w"] + p["b"], 0)
+    np.testing.assert_allclose(gc.compile(y)({"x": x, **p}), want, rtol=1e-6)
+    lst = gc.compile([y, y])({"x": x, **p})
+    assert isinstance(lst, list) and len(lst) == 2
+    dct = gc.compile({"out": y})(x=x, w=p["w"], b=p["b"])
+    assert set(dct) == {"out"}
+
+
+def test_missing_extra_and_bad_feeds_are_reported_before_running() -> None:
+    g, y = _mlp()
+    p = gc.init_params(g)
+    run = gc.compile(y)
+    x = np.ones((2, 4), np.float32)
+    with pytest.raises(gc.FeedError, match="missing feed.*'x'"):
+        run(p)
+    with pytest.raises(gc.FeedError, match="unexpected feed.*'z'"):
+        run({"x": x, "z": x, **p})
+    with pytest.raises(gc.FeedError, match=r"feed 'x': expected shape f32\[B,4\], got array of shape \(2, 5\)"):
+        run({"x": np.ones((2, 5), np.float32), **p})
+    with pytest.raises(gc.FeedError, match="feed 'x': expected dtype f32.*got float64"):
+        run({"x": np.ones((2, 4)), **p})
+    with pytest.raises(gc.FeedError, match="rank-1"):
+        run({"x": np.ones(4, np.float32), **p})
+
+
+def test_symbols_must_agree_across_feeds() -> None:
+    with gc.Graph():
+        x = gc.placeholder("x", (None, 2))
+        t = gc.placeholder("t", (None, 2))
+        d = x - t
+    with pytest.raises(gc.FeedError, match="B=3.*B=2"):
+        gc.compile(d)({"x": np.ones((2, 2), np.float32), "t": np.ones((3, 2), np.float32)})
+
+
+def test_python_numbers_and_lists_are_converted_when_lossless() -> None:
+    with gc.Graph():
+        x = gc.placeholder("x", (2,))
+        n = gc.placeholder("n", (), "int32")
+        y = x * 2.0
+        m = n + 1
+    assert np.asarray(gc.compile(y)({"x": [1, 2]})).tolist() == [2.0, 4.0]
+    assert int(gc.compile(m)({"n": 4})) == 5
+    with pytest.raises(gc.FeedError, match="without loss"):
+        gc.compile(m)({"n": 1.5})
+
+
+def test_one_specialisation_per_signature() -> None:
+    g, y = _mlp()
+    p = gc.init_params(g)
+    run = gc.compile(y)
+    for n in (1, 7, 1, 7, 3):
+        assert run({"x": np.ones((n, 4), np.float32), **p}).shape == (n, 3)
+    assert len(run.signatures) == 3
+
+
+def test_generated_code_is_straight_line() -> None:
+    g, y = _mlp()
+    run = gc.compile(y)
+    run({"x": np.ones((2, 4), np.float32), **gc.init_params(g)})
+    src = run.sources()[0]
+    assert "for " not in src and "while " not in src
+    assert src.count("\n") == 1 + 3 + 1  # def line, 3 equations (matmul, add, relu), return
+
+
+def test_unused_inputs_are_not_required() -> None:
+    with gc.Graph():
+        x = gc.placeholder("x", (2,))
+        gc.placeholder("unused", (2,))
+        y = x + 1.0
+    assert gc.compile(y).input_names == ["x"]
+
+
+HOSTILE = [
+    "x'); __import__('os').system('touch {flag}'); ('",
+    'x"); __import__("os").system("touch {flag}"); ("',
+    "x\n__import__('os').system('touch {flag}')\n",
+    "__import__('os').system('touch {flag}')",
+    "a\\' + str(open('{flag}', 'w')) + \\'",
+]
+
+
+@pytest.mark.parametrize("template", HOSTILE)
+def test_hostile_names_never_become_code(template: str, tmp_path: os.PathLike[str]) -> None:
+    flag = os.path.join(tmp_path, "pwned")
+    name = template.format(flag=flag)
+    with gc.Graph(name) as g:
+        x = gc.placeholder(name, (2,))
+        with gc.name_scope("s"):
+            w = gc.parameter(name.replace("/", "_"), (2,), init="ones")
+        y = g.emit("mul", [x, w], name=name)[0]
+        z = gc.exp(y)
+    run = gc.compile({name: z, "plain": y})
+    out = run({name: np.array([1.0, 2.0], np.float32), w.name: np.ones(2, np.float32)})
+    np.testing.assert_allclose(out[name], np.exp([1.0, 2.0]), rtol=1e-6)
+    assert not os.path.exists(flag)
+    assert name not in run.sources()[0]
+    str(g)  # the printer copes too
+    assert not os.path.exists(flag)
