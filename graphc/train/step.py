@@ -8,7 +8,6 @@ initialises the whole state.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,14 +18,14 @@ from graphc.autodiff import grad
 from graphc.backends import compile
 from graphc.backends.executable import Executable
 from graphc.init import init_params
-from graphc.ir.graph import Value
+from graphc.ir.dtypes import DType
+from graphc.ir.graph import Graph, Value
 from graphc.optim.optimizers import Optimizer
 from graphc.train.model import Model
 
 Array = np.ndarray[Any, Any]
 State = dict[str, Array]
 
-_step_ids = itertools.count()
 
 
 class TrainStep:
@@ -43,21 +42,26 @@ class TrainStep:
         self.backend = backend
         graph = model.graph
         params = list(model.params or ())
-        scope = f"opt{next(_step_ids)}"
+        scope = _free_scope(graph, "opt")
         with graph:
             grads = grad(model.loss, params)
             with graph.name_scope(scope), graph.tagging(role="update"):
                 step = G.parameter("step", (), "float32", init="zeros", trainable=False)
-                lr = optimizer.schedule(step)
-                self.lr = lr
+                # The schedule is evaluated in each parameter dtype, so a float64 model gets a float64 rate.
+                steps: dict[DType, Value] = {}
+                rates: dict[DType, Value] = {}
+                for p in params:
+                    if p.dtype not in steps:
+                        steps[p.dtype] = G.cast(step, p.dtype)
+                        rates[p.dtype] = optimizer.schedule(steps[p.dtype])
+                self.lr = rates
                 new_state: dict[Value, Value] = {}
                 slot_values: list[Value] = []
                 for p, g in zip(params, grads, strict=True):
                     with graph.name_scope(_slot_scope(p.name or "param")):
                         slots = {s: G.parameter(s, p.shape, p.dtype, init="zeros", trainable=False)
                                  for s in optimizer.slot_names}
-                    new_p, new_slots = optimizer.apply(p, G.cast(g, p.dtype), slots, G.cast(lr, p.dtype),
-                                                       G.cast(step, p.dtype))
+                    new_p, new_slots = optimizer.apply(p, g, slots, rates[p.dtype], steps[p.dtype])
                     new_state[p] = new_p
                     for s, v in slots.items():
                         new_state[v] = new_slots[s]
@@ -86,6 +90,16 @@ class TrainStep:
         new_state = {k: out[k] for k in self.state_names}
         metrics = {k: float(out[f"metric:{k}"]) for k in self.metrics}
         return new_state, metrics
+
+
+def _free_scope(graph: Graph, base: str) -> str:
+    """``base``, or ``base_1``, ``base_2``… — the first scope no input of ``graph`` lives under yet, so a second
+    optimizer on the same model gets its own state names, and names are the same on every run."""
+    taken = {v.name.split("/", 1)[0] for v in graph.inputs if v.name}
+    k = 0
+    while (name := base if k == 0 else f"{base}_{k}") in taken:
+        k += 1
+    return name
 
 
 def _slot_scope(param_name: str) -> str:

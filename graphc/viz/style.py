@@ -47,7 +47,8 @@ class EdgeKind(enum.Enum):
     READ = "backward reads a forward value"
     UPDATE = "update"
     GRAD_OF = "differentiates (backward → forward op)"
-    GRAD_LINK = "gradient of"
+    SEED = "seed: ∂loss/∂loss = 1 starts backprop"
+    GRAD_LINK = "is the gradient of"
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ EDGE_LOOKS: dict[EdgeKind, Look] = {
     EdgeKind.READ: Look("", "#9ca3af", font="#6b7280", style="dashed"),
     EdgeKind.UPDATE: Look("", "#7c3aed", font="#6d28d9"),
     EdgeKind.GRAD_OF: Look("", "#f59e0b", font="#b45309", style="dotted"),
+    EdgeKind.SEED: Look("", "#ea580c", font="#c2410c", style="dotted", bold=True),
     EdgeKind.GRAD_LINK: Look("", "#b91c1c", font="#b91c1c", style="dotted"),
 }
 

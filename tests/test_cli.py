@@ -1,0 +1,46 @@
+"""The graphc command: --version, print, errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import graphc as gc
+from graphc.cli import main
+
+MODEL = """
+import graphc as gc
+
+def build():
+    with gc.Graph("tiny") as g:
+        x = gc.placeholder("x", (None, 3))
+        w = gc.parameter("w", (3, 2), init="xavier_uniform")
+        return gc.relu(x @ w)
+"""
+
+
+def test_version(capsys: object) -> None:
+    out = subprocess.run([sys.executable, "-m", "graphc.cli", "--version"], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == f"graphc {gc.__version__}"
+
+
+def test_print_model_file(tmp_path: os.PathLike[str], capsys: object) -> None:
+    path = os.path.join(tmp_path, "model.py")
+    with open(path, "w") as f:
+        f.write(MODEL)
+    assert main(["print", path, "--loc"]) == 0
+    out = capsys.readouterr().out  # type: ignore[attr-defined]
+    assert out.splitlines()[0] == "graph tiny(%x:f32[B,3], %w:f32[3,2]) {"
+    assert "%1:f32[B,2] = matmul %x, %w  # model.py:8" in out
+    assert out.splitlines()[-2] == "  return %2"
+
+
+def test_model_file_errors_are_reported(tmp_path: os.PathLike[str], capsys: object) -> None:
+    path = os.path.join(tmp_path, "empty.py")
+    with open(path, "w") as f:
+        f.write("x = 1\n")
+    assert main(["print", path]) == 1
+    assert "define build()" in capsys.readouterr().err  # type: ignore[attr-defined]
+    assert main(["print", os.path.join(tmp_path, "missing.py")]) == 1
