@@ -15,6 +15,7 @@ Contract:
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Literal, overload
 
@@ -41,39 +42,14 @@ def grad(
     graph = loss.graph
     forward = live_nodes(graph, [loss])
 
-    # Values on a path from some target to the loss: only these need cotangents.
-    depends: set[Value] = set(targets)
-    on_path: list[Node] = []
-    for node in forward:
-        if any(v in depends for v in node.inputs):
-            on_path.append(node)
-            depends.update(o for o in node.outputs if o.dtype.is_float)
+    on_path, depends = path_from(forward, targets)
 
     cts: dict[Value, Value] = {}
     with graph.tagging(role="backward", grad_of=None, seed_of=loss), graph.located(capture()):
         cts[loss] = G.constant(1.0, loss.dtype, graph=graph)
     if loss not in graph.meta.setdefault("losses", []):
         graph.meta["losses"].append(loss)
-    for node in reversed(on_path):
-        outs = tuple(cts.get(o) for o in node.outputs)
-        if all(c is None for c in outs):
-            continue
-        needs = tuple(v in depends and v.dtype.is_float for v in node.inputs)
-        if not any(needs):
-            continue
-        if node.op.vjp is None:
-            raise GradError(f"op {node.op.name!r} has no VJP rule", loc=node.loc)
-        with graph.tagging(role="backward", grad_of=node), graph.located(node.loc):
-            in_cts = node.op.vjp(node, outs, needs)
-            for v, g, need in zip(node.inputs, in_cts, needs, strict=True):
-                if g is None or not need:
-                    continue
-                if g.type != v.type:
-                    raise GradError(
-                        f"VJP of {node.op.name} gave a {g.type} cotangent for input {v.type}", loc=node.loc
-                    )
-                prev = cts.get(v)
-                cts[v] = g if prev is None else G.add(prev, g)
+    backprop(on_path, cts, depends, tag=True)
 
     results: list[Value] = []
     for t in targets:
@@ -109,3 +85,45 @@ def _check(loss: Value, targets: list[Value]) -> None:
         if not t.dtype.is_float:
             raise GradError(f"cannot differentiate with respect to {t!r}: dtype {t.dtype} is not floating point",
                             loc=capture())
+
+
+def path_from(nodes: Sequence[Node], sources: Sequence[Value]) -> tuple[list[Node], set[Value]]:
+    """The nodes (in order) that read a value depending on ``sources``, and the float values that depend."""
+    depends: set[Value] = set(sources)
+    on_path: list[Node] = []
+    for node in nodes:
+        if any(v in depends for v in node.inputs):
+            on_path.append(node)
+            depends.update(o for o in node.outputs if o.dtype.is_float)
+    return on_path, depends
+
+
+def backprop(on_path: Sequence[Node], cts: dict[Value, Value], depends: set[Value], *, tag: bool) -> None:
+    """Propagate cotangents in ``cts`` backwards through ``on_path`` (in reverse), adding entries for every
+    float value in ``depends`` that receives one. Fan-in cotangents are summed. With ``tag``, emitted nodes are
+    marked ``role="backward"``, linked to their forward node and attributed to its source line (VJP rules
+    that inline a subgraph call this untagged: they are already inside a tagged region)."""
+    for node in reversed(on_path):
+        outs = tuple(cts.get(o) for o in node.outputs)
+        if all(c is None for c in outs):
+            continue
+        needs = tuple(v in depends and v.dtype.is_float for v in node.inputs)
+        if not any(needs):
+            continue
+        if node.op.vjp is None:
+            raise GradError(f"op {node.op.name!r} has no VJP rule", loc=node.loc)
+        graph = node.inputs[0].graph
+        ctx = (graph.tagging(role="backward", grad_of=node), graph.located(node.loc)) if tag else ()
+        with contextlib.ExitStack() as stack:
+            for c in ctx:
+                stack.enter_context(c)
+            in_cts = node.op.vjp(node, outs, needs)
+            for v, g, need in zip(node.inputs, in_cts, needs, strict=True):
+                if g is None or not need:
+                    continue
+                if g.type != v.type:
+                    raise GradError(
+                        f"VJP of {node.op.name} gave a {g.type} cotangent for input {v.type}", loc=node.loc
+                    )
+                prev = cts.get(v)
+                cts[v] = g if prev is None else G.add(prev, g)

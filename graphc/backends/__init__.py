@@ -2,31 +2,51 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from graphc.backends.executable import Executable
-from graphc.backends.program import OutputSpec, make_program
+from graphc.backends.program import OutputSpec, Program, make_program
+from graphc.ir.analysis import used_inputs
 from graphc.errors import GraphcError
 
 BACKENDS = ("numpy", "jax")
 
 
-def compile(outputs: OutputSpec, *, backend: str = "numpy", **options: Any) -> Executable:  # noqa: A001
+def compile(  # noqa: A001 - graphc.compile is the library's verb
+    outputs: OutputSpec, *, backend: str = "numpy", passes: Iterable[str] | str | None = "default",
+    verify: bool = False, **options: Any
+) -> Executable:
     """Compile the part of the graph that ``outputs`` need into an executable for ``backend``.
 
     ``outputs`` is one value, a list of values or a dict name → value; calling the executable with a mapping
-    ``{input name: array}`` returns results in the same structure.
+    ``{input name: array}`` returns results in the same structure. ``passes`` picks the optimisation pipeline
+    (``"default"``, ``"none"`` or a list of pass names, see :mod:`graphc.passes`); the user's graph is never
+    modified — passes work on a copy. ``verify`` checks the graph after every pass. The pipeline's record
+    (per-pass time, node counts) is on ``executable.pipeline``.
     """
     program = make_program(outputs)
+    result = None
+    if passes not in ("none", [], ()):
+        from graphc.passes import optimize
+
+        result = optimize(program.graph, program.outputs, passes, verify_each=verify)
+        program = Program(result.graph, [result.graph.input(v.name) for v in program.inputs  # type: ignore[arg-type]
+                                         if v.name in result.graph._input_names], result.graph.nodes,
+                          list(result.graph.outputs), program.structure, program.keys)
+        program.inputs = used_inputs(result.graph, program.nodes, program.outputs)
     if backend == "numpy":
         from graphc.backends.numpy import NumpyExecutable
 
-        return NumpyExecutable(program, **options)
-    if backend == "jax":
+        exe: Executable = NumpyExecutable(program, **options)
+    elif backend == "jax":
         from graphc.backends.jax import JaxExecutable  # type: ignore[import-not-found]
 
-        return JaxExecutable(program, **options)  # type: ignore[no-any-return]
-    raise GraphcError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        exe = JaxExecutable(program, **options)
+    else:
+        raise GraphcError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    exe.pipeline = result
+    return exe
 
 
 __all__ = ["BACKENDS", "Executable", "compile"]

@@ -33,6 +33,7 @@ class Executable:
         if unknown:
             raise FeedError(f"donate: no inputs named {', '.join(sorted(map(repr, unknown)))}")
         self.donate = frozenset(donate)
+        self.pipeline: Any = None  # the optimisation record (graphc.passes.PipelineResult), set by compile
         self.input_names: list[str] = program.input_names
         self._dtypes = tuple(v.dtype.numpy for v in program.inputs)
         self._cache: dict[tuple[tuple[int, ...], ...], Specialised] = {}

@@ -62,7 +62,8 @@ def build_case(op: OpDef, case: Case, float_dtype: str = "float64", symbolic: bo
         for i, (shape, dt) in enumerate(zip(case.shapes, input_dtypes(case, float_dtype), strict=True)):
             dims = (BATCH, *shape[1:]) if symbolic and shape else shape
             inputs.append(g.add_placeholder(f"x{i}", TensorType(tuple(dims), as_dtype(dt))))
-        attrs = dict(case.attrs)
+        # An attribute given as a factory (a fused op's body, say) is built for the dtype under test.
+        attrs = {k: (v(float_dtype) if callable(v) and not isinstance(v, type) else v) for k, v in case.attrs.items()}
         if "dtype" in attrs and isinstance(attrs["dtype"], str) and attrs["dtype"].startswith("float"):
             attrs["dtype"] = float_dtype if op.name != "cast" else attrs["dtype"]
         outs = g.emit(op, inputs, attrs)

@@ -128,7 +128,9 @@ class Grouping:
             return "bwd", self._path(scope)
         return "fwd", self._path(n.scope)
 
-    def _put(self, e: Element, side: Side, path: tuple[str, ...], group: Node | None, *, pinned: bool) -> None:
+    def _put(
+        self, e: Element, side: Side, path: tuple[str, ...], group: Node | None, *, pinned: bool
+    ) -> None:
         d = self.depth
         if d is not None and len(path) > d:
             if pinned:
@@ -170,8 +172,15 @@ class Grouping:
         parent = self._cluster(side, path[:-1])
         name = path[-1]
         label = ("∇ " if side == "bwd" else "") + name
-        c = Cluster(f"cluster_{len(self.clusters)}", "scope", side, path, f"<<B>{text.html(label)}</B>>", parent,
-                    tooltip=[("backward of scope " if side == "bwd" else "scope ") + "/".join(path)])
+        c = Cluster(
+            f"cluster_{len(self.clusters)}",
+            "scope",
+            side,
+            path,
+            f"<<B>{text.html(label)}</B>>",
+            parent,
+            tooltip=[("backward of scope " if side == "bwd" else "scope ") + "/".join(path)],
+        )
         self._attach(key, c)
         return c
 
@@ -181,10 +190,19 @@ class Grouping:
         if got is not None:
             return got
         op_id = self.sel.op_id(fwd)
-        label = (f'<<FONT POINT-SIZE="10">∂ {text.html(op_id)}</FONT>'
-                 f'<BR/><FONT POINT-SIZE="8">{text.html(str(fwd.loc))}</FONT>>')
-        c = Cluster(f"cluster_{len(self.clusters)}", "vjp", side, path, label, parent,
-                    tooltip=[f"backward of {op_id}", f"forward op at {fwd.loc.full}"])
+        label = (
+            f'<<FONT POINT-SIZE="10">∂ {text.html(op_id)}</FONT>'
+            f'<BR/><FONT POINT-SIZE="8">{text.html(str(fwd.loc))}</FONT>>'
+        )
+        c = Cluster(
+            f"cluster_{len(self.clusters)}",
+            "vjp",
+            side,
+            path,
+            label,
+            parent,
+            tooltip=[f"backward of {op_id}", f"forward op at {fwd.loc.full}"],
+        )
         self._attach(key, c)
         return c
 

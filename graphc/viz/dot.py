@@ -30,6 +30,8 @@ from graphc.viz.collapse import Box, Cluster, Element, Grouping, element_id
 from graphc.viz.style import EdgeKind, OpKind, ValueKind
 from graphc.viz.view import Selection, fused_subgraph, role
 
+_END_LABELLED = frozenset({EdgeKind.DATA, EdgeKind.GRAD, EdgeKind.READ, EdgeKind.UPDATE})
+
 
 @dataclass
 class Counts:
@@ -55,10 +57,15 @@ class Options:
     links: bool = True  # backward → forward op links and gradient → value links
     expand_fused: bool = True
     title: str | None = None
+    mirror: bool = (
+        False  # lay gradient edges out against the flow, so the backward pass runs back under the forward
+    )
 
 
 class _Builder:
-    def __init__(self, sel: Selection, grouping: Grouping, arrays: Mapping[Value, Any], opts: Options) -> None:
+    def __init__(
+        self, sel: Selection, grouping: Grouping, arrays: Mapping[Value, Any], opts: Options
+    ) -> None:
         self.sel = sel
         self.grouping = grouping
         self.arrays = arrays
@@ -85,8 +92,14 @@ class _Builder:
         dot = graphviz.Digraph(
             name="graphc",
             graph_attr={
-                "rankdir": opts.rankdir, "compound": "true", "newrank": "true", "nodesep": "0.18",
-                "ranksep": "0.3", "fontname": style.FONT, "labelloc": "t", "fontsize": "14",
+                "rankdir": opts.rankdir,
+                "compound": "true",
+                "newrank": "true",
+                "nodesep": "0.18",
+                "ranksep": "0.3",
+                "fontname": style.FONT,
+                "labelloc": "t",
+                "fontsize": "14",
                 "label": f"<<B>{text.html(title)}</B>>",
             },
             node_attr={"fontname": style.FONT, "fontsize": "11", "height": "0.3"},
@@ -100,19 +113,33 @@ class _Builder:
         if opts.legend:
             dot.node(
                 "legend",
-                label=style.legend_label(self.value_kinds, self.op_kinds, self.edge_kinds,
-                                         faded=bool(self.sel.faded), boxes=bool(self.grouping.boxes)),
-                shape="plain", fontsize="10",
+                label=style.legend_label(
+                    self.value_kinds,
+                    self.op_kinds,
+                    self.edge_kinds,
+                    faded=bool(self.sel.faded),
+                    boxes=bool(self.grouping.boxes),
+                ),
+                shape="plain",
+                fontsize="10",
             )
         return dot
 
     def _emit_cluster(self, parent: graphviz.Digraph, c: Cluster) -> None:
         self.counts.clusters += 1
-        attrs = {"scope": style.CLUSTER_BACKWARD if c.side == "bwd" else style.CLUSTER_FORWARD,
-                 "vjp": style.CLUSTER_VJP, "fused": style.CLUSTER_FUSED}[c.kind]
+        attrs = {
+            "scope": style.CLUSTER_BACKWARD if c.side == "bwd" else style.CLUSTER_FORWARD,
+            "vjp": style.CLUSTER_VJP,
+            "fused": style.CLUSTER_FUSED,
+        }[c.kind]
         with parent.subgraph(name=c.dot_name) as sub:
-            sub.attr(label=c.label, tooltip=text.plain_lines(c.tooltip), fontname=style.FONT, fontsize="11",
-                     **attrs)
+            sub.attr(
+                label=c.label,
+                tooltip=text.plain_lines(c.tooltip),
+                fontname=style.FONT,
+                fontsize="11",
+                **attrs,
+            )
             for m in c.members:
                 self._emit(sub, m)
             for child in c.children:
@@ -123,8 +150,12 @@ class _Builder:
         if isinstance(m, Box):
             self.counts.boxes += 1
             self.op_kinds.add(m.kind)
-            g.node(m.dot_id, label=labels.box_label(sel, m), tooltip=text.plain_lines(labels.box_tooltip(m)),
-                   **style.box_attrs(m.kind, faded=m.faded))
+            g.node(
+                m.dot_id,
+                label=labels.box_label(sel, m),
+                tooltip=text.plain_lines(labels.box_tooltip(m)),
+                **style.box_attrs(m.kind, faded=m.faded),
+            )
         elif isinstance(m, Node):
             kind = sel.op_kind[m]
             sub = fused_subgraph(m) if self.opts.expand_fused else None
@@ -133,29 +164,42 @@ class _Builder:
                 return
             self.counts.op_nodes += 1
             self.op_kinds.add(kind)
-            g.node(element_id(m), label=labels.op_label(sel, m, self.grouping.vjp_label.get(m)),
-                   tooltip=text.plain_lines(labels.op_tooltip(sel, m, self.n_backward[m])), **style.op_attrs(kind))
+            g.node(
+                element_id(m),
+                label=labels.op_label(sel, m, self.grouping.vjp_label.get(m)),
+                tooltip=text.plain_lines(labels.op_tooltip(sel, m, self.n_backward[m])),
+                **style.op_attrs(kind),
+            )
         else:
             kind = sel.value_kind[m]
             faded = m in sel.faded
             self.counts.value_nodes += 1
             self.value_kinds.add(kind)
-            g.node(element_id(m), label=labels.value_label(sel, m, self.arrays, show_grad=self.show_grad),
-                   tooltip=text.plain_lines(labels.value_tooltip(sel, m, kind.value)),
-                   **style.value_attrs(kind, faded=faded, output=m in sel.outputs))
+            g.node(
+                element_id(m),
+                label=labels.value_label(sel, m, self.arrays, show_grad=self.show_grad),
+                tooltip=text.plain_lines(labels.value_tooltip(sel, m, kind.value)),
+                **style.value_attrs(kind, faded=faded, output=m in sel.outputs),
+            )
 
     def _emit_fused(self, g: graphviz.Digraph, node: Node, sub: Graph) -> None:
         """A fused node as a cluster of its subgraph's ops (inner values become edges)."""
         self.counts.clusters += 1
         self.op_kinds.add(OpKind.FUSED)
-        inner = [n for n in sub.nodes if not (n.op.name == "constant" and scalar_literal(n.outputs[0]) is not None)]
+        inner = [
+            n for n in sub.nodes if not (n.op.name == "constant" and scalar_literal(n.outputs[0]) is not None)
+        ]
         producer: dict[Value, str] = {o: f"n{n.id}" for n in inner for o in n.outputs}
         index = {v: i for i, v in enumerate(sub.inputs)}
         ins: list[list[tuple[str, str | None]]] = [[] for _ in sub.inputs]
         with g.subgraph(name=f"cluster_fused_{node.id}") as c:
-            c.attr(label=f"<<B>fused</B> {text.html(self.sel.op_id(node))}>", fontname=style.FONT, fontsize="10",
-                   tooltip=text.plain_lines([self.sel.op_id(node), f"at {node.loc.full}", f"{len(inner)} ops"]),
-                   **style.CLUSTER_FUSED)
+            c.attr(
+                label=f"<<B>fused</B> {text.html(self.sel.op_id(node))}>",
+                fontname=style.FONT,
+                fontsize="10",
+                tooltip=text.plain_lines([self.sel.op_id(node), f"at {node.loc.full}", f"{len(inner)} ops"]),
+                **style.CLUSTER_FUSED,
+            )
             for n in inner:
                 self.counts.op_nodes += 1
                 folded = [scalar_literal(v) for v in n.inputs]
@@ -175,12 +219,25 @@ class _Builder:
         self.fused_out[node] = [producer.get(o) for o in sub.outputs]
 
     # -- edges --------------------------------------------------------------------------------------------------
-    def _edge(self, g: graphviz.Digraph, src: str, dst: str, kind: EdgeKind, label: str | None = None,
-              **extra: str) -> None:
+    def _edge(
+        self,
+        g: graphviz.Digraph,
+        src: str,
+        dst: str,
+        kind: EdgeKind,
+        label: str | None = None,
+        at: str = "head",
+        **extra: str,
+    ) -> None:
         attrs = style.edge_attrs(kind)
-        if label is not None:
-            attrs["label"] = label
+        if label is not None:  # argument positions sit next to the op they belong to
+            attrs[f"{at}label" if kind in _END_LABELLED else "label"] = label
         attrs.update(extra)
+        if self.opts.mirror and kind is EdgeKind.GRAD:  # declared reversed, drawn forward: ends swap roles
+            swap = {"headlabel": "taillabel", "taillabel": "headlabel"}
+            attrs = {swap.get(k, k): v for k, v in attrs.items()}
+            attrs["dir"] = "back"
+            src, dst = dst, src
         g.edge(src, dst, **attrs)
         self.counts.edges[kind.name] += 1
         self.edge_kinds.add(kind)
@@ -190,8 +247,14 @@ class _Builder:
         boxes = {b.dot_id for b in grouping.boxes.values()}
         seen = self.seen_edges
 
-        def connect(src: str | None, dst: str | None, kind: EdgeKind, label: str | None = None,
-                    **extra: str) -> None:
+        def connect(
+            src: str | None,
+            dst: str | None,
+            kind: EdgeKind,
+            label: str | None = None,
+            at: str = "head",
+            **extra: str,
+        ) -> None:
             if src is None or dst is None or src == dst:
                 return
             if src in boxes or dst in boxes:  # a box edge stands for all parallel edges
@@ -200,11 +263,13 @@ class _Builder:
                     return
                 seen.add(key)
                 label = None
-            self._edge(dot, src, dst, kind, label, **extra)
+            self._edge(dot, src, dst, kind, label, at, **extra)
 
         for n in sel.nodes:
             r = role(n)
-            out_kind = EdgeKind.GRAD if r == "backward" else EdgeKind.UPDATE if r == "update" else EdgeKind.DATA
+            out_kind = (
+                EdgeKind.GRAD if r == "backward" else EdgeKind.UPDATE if r == "update" else EdgeKind.DATA
+            )
             positional = not n.op.commutative and len(n.inputs) >= 2
             fused_in = self.fused_in.get(n)
             me = grouping.rep(n)
@@ -227,7 +292,7 @@ class _Builder:
                 src = me
                 if fused_out is not None and me not in boxes:
                     src = fused_out[j]
-                connect(src, grouping.rep(o), out_kind, f"out {j}" if len(n.outputs) > 1 else None)
+                connect(src, grouping.rep(o), out_kind, f"out {j}" if len(n.outputs) > 1 else None, "tail")
 
         for seed, loss in sel.seeds.items():
             connect(grouping.rep(loss), grouping.rep(seed), EdgeKind.SEED, "∂/∂")

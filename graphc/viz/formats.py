@@ -20,7 +20,7 @@ IMAGE_FORMATS = ("svg", "png", "pdf")
 FORMATS = TEXT_FORMATS + IMAGE_FORMATS
 
 
-def have_dot() -> bool:
+def dot_available() -> bool:
     """Whether the Graphviz ``dot`` program is on PATH."""
     return shutil.which("dot") is not None
 
@@ -31,7 +31,9 @@ def format_for(path: str | Path | None, fmt: str | None) -> str:
     chosen = fmt if fmt is not None else (Path(path).suffix.lstrip(".") if path is not None else "")
     chosen = chosen.lower()
     if not chosen:
-        raise RenderError(f"cannot tell the format of {str(path)!r}: give a suffix ({', '.join(FORMATS)}) or format=")
+        raise RenderError(
+            f"cannot tell the format of {str(path)!r}: give a suffix ({', '.join(FORMATS)}) or format="
+        )
     if chosen not in FORMATS:
         raise RenderError(f"unknown format {chosen!r}; choose one of {', '.join(FORMATS)}")
     return chosen
@@ -46,7 +48,7 @@ def pipe(digraph: graphviz.Digraph, fmt: str) -> bytes:
         return digraph.source.encode("utf-8")
     if fmt not in IMAGE_FORMATS:
         raise RenderError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    if not have_dot():
+    if not dot_available():
         raise DotNotFoundError(fmt)
     try:
         out = digraph.pipe(format=fmt, quiet=True)

@@ -40,10 +40,13 @@ def op_attr_text(node: Node) -> list[str]:
             continue
         if isinstance(v, Graph):
             shown = f"<graph {v.name}: {len(v.nodes)} nodes>"
-        elif isinstance(v, ConstValue | str | int | float | bool | tuple) or v is None:
-            shown = format_attr(v)
+        elif isinstance(v, ConstValue):
+            shown = repr(v)
         else:
-            shown = type(v).__name__
+            try:
+                shown = format_attr(v)
+            except Exception:  # a payload whose str() fails must not break the picture
+                shown = type(v).__name__
         out.append(text.shorten(f"{k}={shown}", _ATTR_LIMIT))
     return out
 
@@ -90,16 +93,21 @@ def _column(rows: list[str], *, header: str | None = None) -> str:
     if header is not None:
         cells.append(f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="8" COLOR="#6b7280">{header}</FONT></TD></TR>')
     cells.extend(f'<TR><TD ALIGN="LEFT">{r}</TD></TR>' for r in rows)
-    return '<TD><TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">' + "".join(cells) + "</TABLE></TD>"
+    return (
+        '<TD><TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
+        + "".join(cells)
+        + "</TABLE></TD>"
+    )
 
 
 def value_label(sel: Selection, v: Value, arrays: Mapping[Value, Any], *, show_grad: bool) -> str:
     """The HTML-like label of a value node: identity column, then ``data`` and ``grad`` columns when arrays
     for them were given."""
-    ident = [f"<B>{text.html(sel.printed(v))}</B>", _SMALL.format(text.html(str(v.type)))]
+    name = "seed" if v in sel.seeds else sel.printed(v)
+    ident = [f"<B>{text.html(name)}</B>", _SMALL.format(text.html(str(v.type)))]
     d = sel.grad_text(v)
     if d is not None:
-        ident.append(_SMALL.format(text.html(d if v not in sel.seeds else d + " = 1")))
+        ident.append(_SMALL.format(text.html(d)))
     elif v in sel.losses:
         ident.append(_SMALL.format("loss"))
     p = v.producer
@@ -110,9 +118,15 @@ def value_label(sel: Selection, v: Value, arrays: Mapping[Value, Any], *, show_g
         cols.append(_column([text.html(s) for s in summarize(arrays[v])], header="data"))
     g = sel.gradient_of.get(v)
     if show_grad and g is not None and g in arrays:
-        cols.append(_column([text.html(s) for s in summarize(arrays[g])], header=f"grad {text.html(sel.printed(g))}"))
+        cols.append(
+            _column([text.html(s) for s in summarize(arrays[g])], header=f"grad {text.html(sel.printed(g))}")
+        )
     rules = ' COLUMNS="*"' if len(cols) > 1 else ""
-    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2"{rules}><TR>' + "".join(cols) + "</TR></TABLE>>"
+    return (
+        f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2"{rules}><TR>'
+        + "".join(cols)
+        + "</TR></TABLE>>"
+    )
 
 
 def value_tooltip(sel: Selection, v: Value, kind_text: str) -> list[str]:

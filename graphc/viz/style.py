@@ -90,10 +90,16 @@ EDGE_LOOKS: dict[EdgeKind, Look] = {
     EdgeKind.GRAD_LINK: Look("", "#b91c1c", font="#b91c1c", style="dotted"),
 }
 
-_FADE = "55"  # alpha appended to colours of context elements
+_FADE = "66"  # alpha appended to colours of context elements
+_FADED_FONT = "#6b7280"
 
 CLUSTER_FORWARD = {"color": "#9ca3af", "fontcolor": "#374151", "style": "rounded", "bgcolor": "#f9fafb"}
-CLUSTER_BACKWARD = {"color": "#fca5a5", "fontcolor": "#991b1b", "style": "rounded,dashed", "bgcolor": "#fffafa"}
+CLUSTER_BACKWARD = {
+    "color": "#fca5a5",
+    "fontcolor": "#991b1b",
+    "style": "rounded,dashed",
+    "bgcolor": "#fffafa",
+}
 CLUSTER_VJP = {"color": "#fecaca", "fontcolor": "#b91c1c", "style": "rounded,dotted", "bgcolor": "#fff5f5"}
 CLUSTER_FUSED = {"color": "#0891b2", "fontcolor": "#155e75", "style": "rounded", "bgcolor": "#ecfeff"}
 
@@ -121,7 +127,7 @@ def value_attrs(kind: ValueKind, *, faded: bool = False, output: bool = False) -
     if kind is ValueKind.LOSS or output:
         attrs["peripheries"] = "2"
     if faded:
-        attrs.update(fillcolor=look.fill + _FADE, color=look.line + _FADE, fontcolor="#9ca3af")
+        attrs.update(fillcolor=look.fill + _FADE, color=look.line + _FADE, fontcolor=_FADED_FONT)
         attrs["style"] = "filled,rounded,dashed"
         attrs.pop("peripheries", None)
     return attrs
@@ -151,7 +157,9 @@ def box_attrs(kind: OpKind, *, faded: bool = False) -> dict[str, str]:
         "fontcolor": look.font,
     }
     if faded:
-        attrs.update(fillcolor=look.fill + _FADE, color=look.line + _FADE, fontcolor="#9ca3af", style="filled,dashed")
+        attrs.update(
+            fillcolor=look.fill + _FADE, color=look.line + _FADE, fontcolor=_FADED_FONT, style="filled,dashed"
+        )
     return attrs
 
 
@@ -163,8 +171,12 @@ def edge_attrs(kind: EdgeKind) -> dict[str, str]:
         attrs["style"] = look.style
     if look.bold:
         attrs["penwidth"] = "1.6"
+    if kind in (EdgeKind.DATA, EdgeKind.GRAD, EdgeKind.READ, EdgeKind.UPDATE):
+        attrs.update(labelfontsize="9", labeldistance="1.4", labelangle="-35")
     if kind in (EdgeKind.GRAD_OF, EdgeKind.GRAD_LINK):
-        attrs.update(constraint="false", arrowhead="odot" if kind is EdgeKind.GRAD_OF else "vee", arrowsize="0.6")
+        attrs.update(
+            constraint="false", arrowhead="odot" if kind is EdgeKind.GRAD_OF else "vee", arrowsize="0.6"
+        )
     return attrs
 
 
@@ -188,13 +200,15 @@ def legend_label(
         if vk in set(values):
             swatch(VALUE_LOOKS[vk], vk.value, rounded=True)
     if faded:
-        swatch(Look(VALUE_LOOKS[ValueKind.ACTIVATION].fill, "#d1d5db", style="dashed"), "context (forward, read only)")
+        swatch(Look("#f3f4f6", "#9ca3af", style="dashed"), "faded: forward context, read only")
     op_set = set(ops)
     for ok in OpKind:
         if ok in op_set:
             swatch(OP_LOOKS[ok], ok.value)
     if boxes:
-        rows.append('<TR><TD BORDER="1" WIDTH="28">▣</TD><TD ALIGN="LEFT">collapsed scope (one box per scope)</TD></TR>')
+        rows.append(
+            '<TR><TD BORDER="1" WIDTH="28">▣</TD><TD ALIGN="LEFT">collapsed scope (one box per scope)</TD></TR>'
+        )
     edge_set = set(edges)
     arrows = {"solid": "──▶", "dashed": "╌╌▶", "dotted": "┈┈▶"}
     for ek in EdgeKind:

@@ -61,9 +61,9 @@ def summarize(array: Any) -> list[str]:
     return lines
 
 
-def resolve_values(values: Mapping[Any, Any] | None, drawn: Iterable[Value], names: Mapping[Value, str]) -> dict[
-    Value, Any
-]:
+def resolve_values(
+    values: Mapping[Any, Any] | None, drawn: Iterable[Value], names: Mapping[Value, str]
+) -> dict[Value, Any]:
     """Match ``values`` to drawn values: a key may be a :class:`Value`, its full name (``"fc1/W"``) or its
     printed name with or without ``%`` (``"%3"``, ``"3"``). Keys that match nothing drawn are ignored (a run
     may compute more than one view shows); a key of another type raises :class:`RenderError`.

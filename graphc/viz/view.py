@@ -36,16 +36,20 @@ def role(node: Node) -> str:
     return r if isinstance(r, str) else "forward"
 
 
-def fused_subgraph(node: Node) -> Graph | None:
-    """The subgraph a fused node holds in ``attrs["subgraph"]`` (the fusion pass's contract), else ``None``.
+FUSED_BODY_ATTRS = ("body", "subgraph")
 
-    Contract the renderer relies on: ``subgraph.inputs[i]`` stands for ``node.inputs[i]`` and
-    ``subgraph.outputs[j]`` for ``node.outputs[j]``; a fused node that breaks it is drawn as a plain op.
+
+def fused_subgraph(node: Node) -> Graph | None:
+    """The subgraph a fused node holds (``attrs["body"]``, the fusion pass's contract, or ``attrs["subgraph"]``),
+    else ``None``.
+
+    Contract the renderer relies on: ``body.inputs[i]`` stands for ``node.inputs[i]`` and ``body.outputs[j]``
+    for ``node.outputs[j]``; a fused node that breaks it is drawn as a plain op.
     """
-    if node.op.name != FUSED_OP:
+    if node.op.name != FUSED_OP or not isinstance(node.attrs, Mapping):
         return None
-    sub = node.attrs.get("subgraph") if isinstance(node.attrs, Mapping) else None
-    if not isinstance(sub, Graph):
+    sub = next((node.attrs[k] for k in FUSED_BODY_ATTRS if isinstance(node.attrs.get(k), Graph)), None)
+    if sub is None:
         return None
     if len(sub.inputs) != len(node.inputs) or len(sub.outputs) != len(node.outputs):
         return None
@@ -65,7 +69,9 @@ def printed_names(graph: Graph) -> dict[Value, str]:
             continue
         for o in n.outputs:
             names[o] = namer(o)
-    for v in scalars:  # named only if drawn unfolded (the seed); numbered after the rest, as nothing prints them
+    for (
+        v
+    ) in scalars:  # named only if drawn unfolded (the seed); numbered after the rest, as nothing prints them
         names[v] = namer(v)
     return names
 
@@ -94,12 +100,17 @@ class Selection:
         return "%" + self.names.get(v, "?")
 
     def op_id(self, node: Node) -> str:
-        """The id a picture shows for an op: ``relu → %3`` (its outputs' printed names)."""
+        """The id a picture shows for an op: ``relu → %3`` (its outputs' printed names); an op of another graph
+        (a forward node a pass replaced) is named by its source line instead."""
+        if any(o not in self.names for o in node.outputs):
+            return f"{node.op.name} @ {node.loc}"
         outs = ", ".join(self.printed(o) for o in node.outputs)
         return f"{node.op.name} → {outs}" if outs else node.op.name
 
     def grad_text(self, v: Value) -> str | None:
         """``∂loss/∂%x`` for a gradient, seed or recorded cotangent value; ``None`` for other values."""
+        if v in self.seeds:
+            return "∂loss/∂loss = 1"
         of = self.grad_of_value.get(v)
         return None if of is None else f"∂loss/∂{self.printed(of)}"
 
@@ -136,13 +147,26 @@ def select(
 
     marked = set(outs) if outs else set(graph.outputs)
     meta: dict[str, Any] = graph.meta
-    losses = [v for v in meta.get("losses", ()) if isinstance(v, Value)]
+    losses = [v for v in meta.get("losses", ()) if isinstance(v, Value) and v.graph is graph]
     gradient_of: dict[Value, Value] = {}
-    for table in (meta.get("cotangents"), meta.get("gradients")):
+    for table in (meta.get("gradients"), meta.get("cotangents")):
         if isinstance(table, Mapping):
-            gradient_of.update((k, g) for k, g in table.items() if isinstance(k, Value) and isinstance(g, Value))
-    grad_of_value = {g: k for k, g in gradient_of.items()}
-    grads = set(meta["gradients"].values()) if isinstance(meta.get("gradients"), Mapping) else set()
+            gradient_of.update(
+                (k, g)
+                for k, g in table.items()
+                if isinstance(k, Value) and isinstance(g, Value) and k.graph is g.graph is graph
+            )
+    if not isinstance(meta.get("cotangents"), Mapping):
+        for k, g in infer_cotangents(graph).items():
+            gradient_of.setdefault(k, g)
+    grad_of_value: dict[Value, Value] = {}
+    for k, g in gradient_of.items():
+        grad_of_value.setdefault(g, k)
+    grads = (
+        {g for g in meta["gradients"].values() if isinstance(g, Value) and g.graph is graph}
+        if isinstance(meta.get("gradients"), Mapping)
+        else set()
+    )
 
     ops: list[Node] = []
     produced: list[Value] = []
@@ -153,8 +177,10 @@ def select(
             v = n.outputs[0]
             seed_of = n.tags.get("seed_of")
             if isinstance(seed_of, Value):
-                seeds[v] = seed_of
-                grad_of_value.setdefault(v, seed_of)
+                if seed_of.graph is not graph:  # a pass copied the seed but not its loss: find the copy
+                    seed_of = losses[0] if len(losses) == 1 else None
+                if seed_of is not None:
+                    seeds[v] = seed_of
             literal = scalar_literal(v)
             if fold_constants and literal is not None and v not in seeds and v not in marked:
                 folded[v] = literal
@@ -201,8 +227,17 @@ def select(
     values = inputs_first + [v for v in context if v not in order] + produced
 
     sel = Selection(
-        graph=graph, view=view, nodes=ops, values=values, faded=faded, folded=folded, outputs=marked,
-        names=printed_names(graph), losses=losses, seeds=seeds, grad_of_value=grad_of_value,
+        graph=graph,
+        view=view,
+        nodes=ops,
+        values=values,
+        faded=faded,
+        folded=folded,
+        outputs=marked,
+        names=printed_names(graph),
+        losses=losses,
+        seeds=seeds,
+        grad_of_value=grad_of_value,
         gradient_of=gradient_of,
     )
     for v in values:
@@ -212,7 +247,40 @@ def select(
     return sel
 
 
-def classify_value(v: Value, losses: list[Value], grads: set[Value], seeds: Mapping[Value, Value]) -> ValueKind:
+def infer_cotangents(graph: Graph) -> dict[Value, Value]:
+    """Forward value → the backward value holding ∂loss/∂(it), read off autodiff's tags.
+
+    Used when autodiff did not record ``graph.meta["cotangents"]``. The nodes that differentiate one forward
+    op (``tags["grad_of"]``) read that op's output cotangent from outside their group: the one value they read
+    that another backward node (or the seed) made. Ops with several outputs, or whose group reads more than one
+    such value, are left out rather than guessed. Linear in graph size.
+    """
+    groups: dict[Node, list[Node]] = {}
+    for n in graph.nodes:
+        fwd = n.tags.get("grad_of")
+        if isinstance(fwd, Node) and role(n) == "backward":
+            groups.setdefault(fwd, []).append(n)
+    found: dict[Value, Value] = {}
+    for fwd, members in groups.items():
+        if len(fwd.outputs) != 1:
+            continue
+        inside = set(members)
+        outside: set[Value] = set()
+        for n in members:
+            for v in n.inputs:
+                p = v.producer
+                if p is None or p in inside or role(p) != "backward":
+                    continue
+                if p.op.name != "constant" or isinstance(p.tags.get("seed_of"), Value):
+                    outside.add(v)
+        if len(outside) == 1:
+            found[fwd.outputs[0]] = outside.pop()
+    return found
+
+
+def classify_value(
+    v: Value, losses: list[Value], grads: set[Value], seeds: Mapping[Value, Value]
+) -> ValueKind:
     """The kind a value is drawn as. Loss and gradient win over everything; then the input roles; then what
     made it (a constant, a backward node, an update)."""
     if v in losses:

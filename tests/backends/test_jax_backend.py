@@ -1,8 +1,8 @@
-"""The JAX backend against the NumPy backend (the reference), generated from the op registry, plus its options.
+"""The JAX backend against the NumPy backend (the reference), generated from the op registry; and its options.
 
 For every registered op and every ``Case`` of it — in the case's dtypes (float64 by default) and again in
-float32 — forward outputs and VJPs (gradients of ``sum(out * cotangent)`` with respect to the float inputs) must
-agree between the backends. The multi-device data-parallel test lives in ``test_jax_sharding.py``.
+float32 — forward outputs and VJPs (gradients of ``sum(out * cotangent)`` with respect to the float inputs)
+must agree between the backends. The multi-device data-parallel test lives in ``test_jax_sharding.py``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from graphc.autodiff import grad  # noqa: E402
 from graphc.backends.jax import LOWERINGS, JaxExecutable  # noqa: E402
 from graphc.ir import Case, OpDef, all_ops  # noqa: E402
 from graphc.ir.opdef import nondiff  # noqa: E402
+from graphc.testing import CaseGraph, build_case, feeds_for, sample_inputs  # noqa: E402
+from graphc.testing.opcases import input_dtypes  # noqa: E402
 
 pytestmark = pytest.mark.jax
 
@@ -35,65 +37,34 @@ DEDICATED = {"constant": "test_constant_parity", "dimsize": "test_dimsize_parity
 TOL = {"float32": {"rtol": 2e-5, "atol": 2e-6}, "float64": {"rtol": 1e-12, "atol": 1e-13}}
 
 
-# -- drawing inputs per Case.domain ------------------------------------------------------------------------------
-
-
-def draw(rng: np.random.Generator, shape: tuple[int, ...], dtype: str, domain: str) -> Array:
-    """Random input of ``shape``/``dtype`` from ``domain`` (see :class:`graphc.ir.Case`)."""
-    if domain == "bool":
-        return rng.random(shape) < 0.5
-    if domain.startswith("int:"):
-        return rng.integers(0, int(domain[4:]), shape).astype(dtype)
-    if np.dtype(dtype).kind in "iu":
-        return rng.integers(-5, 5, shape).astype(dtype)
-    if domain == "positive":
-        x = rng.uniform(0.5, 2.0, shape)
-    elif domain == "nonzero":  # |x| >= 0.1: away from the kinks of abs, relu, step, sign
-        x = rng.choice([-1.0, 1.0], shape) * rng.uniform(0.1, 2.0, shape)
-    elif domain == "real":
-        x = rng.standard_normal(shape)
-    else:
-        raise ValueError(f"unknown domain {domain!r}")
-    return np.asarray(x, dtype)
+# -- cases from the registry ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Variant:
-    """One op case in one set of dtypes."""
+    """One registry case of an op, its float inputs (and float ``dtype`` attribute) in ``float_dtype``."""
 
     op: OpDef
-    case: Case
-    dtypes: tuple[str, ...]
+    index: int
+    float_dtype: str
 
     @property
-    def domains(self) -> tuple[str, ...]:
-        return self.case.domain or ("real",) * len(self.case.shapes)
+    def case(self) -> Case:
+        return self.op.cases[self.index]
+
+
+def _has_floats(case: Case) -> bool:
+    """Whether the float32 and float64 variants of ``case`` differ (else only one is run)."""
+    return input_dtypes(case, "float32") != input_dtypes(case, "float64") or any(
+        callable(a) or (isinstance(a, str) and a.startswith("float")) for a in case.attrs.values()
+    )
 
 
 def variants() -> Iterator[Any]:
     for op in sorted(all_ops().values(), key=lambda o: o.name):
         for i, case in enumerate(op.cases):
-            base = case.dtypes or ("float64",) * len(case.shapes)
-            f32 = tuple("float32" if d == "float64" else d for d in base)
-            for dtypes in dict.fromkeys([base, f32]):  # ordered and deduplicated (integer cases have one)
-                tag = "f32" if "float32" in dtypes and dtypes == f32 and f32 != base else "base"
-                yield pytest.param(Variant(op, case, dtypes), id=f"{op.name}-{i}-{tag}")
-
-
-def build(v: Variant) -> tuple[gc.Graph, list[gc.Value], list[gc.Value]]:
-    """A graph with one placeholder per input of the case and the op applied to them."""
-    with gc.Graph(f"case_{v.op.name}") as g:
-        xs = [gc.placeholder(f"x{i}", s, d) for i, (s, d) in enumerate(zip(v.case.shapes, v.dtypes, strict=True))]
-        outs = list(g.emit(v.op.name, xs, dict(v.case.attrs)))
-    return g, xs, outs
-
-
-def feeds_for(v: Variant, seed: int = 0) -> dict[str, Array]:
-    rng = np.random.default_rng(seed)
-    return {
-        f"x{i}": draw(rng, s, d, dom)
-        for i, (s, d, dom) in enumerate(zip(v.case.shapes, v.dtypes, v.domains, strict=True))
-    }
+            for fdt in ("float64", "float32") if _has_floats(case) else ("float64",):
+                yield pytest.param(Variant(op, i, fdt), id=f"{op.name}-{i}-{fdt}")
 
 
 def assert_same(numpy_out: Any, jax_out: Any, what: str) -> None:
@@ -107,7 +78,7 @@ def assert_same(numpy_out: Any, jax_out: Any, what: str) -> None:
         np.testing.assert_array_equal(got, numpy_out, err_msg=what)
 
 
-# -- registry coverage ------------------------------------------------------------------------------------------
+# -- registry coverage ---------------------------------------------------------------------------------------
 
 
 def test_every_op_has_a_jax_lowering() -> None:
@@ -121,41 +92,44 @@ def test_every_op_is_covered_by_parity_tests() -> None:
     assert not uncovered, f"ops with neither registry cases nor a dedicated parity test: {uncovered}"
 
 
-# -- generated parity: forward and VJP --------------------------------------------------------------------------
+# -- generated parity: forward and VJP -----------------------------------------------------------------------
+
+
+def with_vjps(v: Variant, cg: CaseGraph, feeds: dict[str, Array]) -> list[gc.Value]:
+    """Gradients of ``sum(out * cotangent)`` over the float outputs wrt the float inputs (none when the op is
+    not differentiable); the random cotangents are added to ``feeds``."""
+    wrt = [x for x in cg.inputs if x.dtype.is_float]
+    float_outs = [o for o in cg.outputs if o.dtype.is_float]
+    if v.op.vjp is nondiff or not wrt or not float_outs:
+        return []
+    rng = np.random.default_rng(1)
+    with cg.graph:
+        terms = []
+        for k, o in enumerate(float_outs):
+            ct = gc.placeholder(f"ct{k}", o.shape, o.dtype)
+            feeds[f"ct{k}"] = rng.standard_normal(o.shape).astype(o.dtype.numpy)  # type: ignore[arg-type]
+            terms.append(gc.sum(o * ct))
+        loss = terms[0]
+        for t in terms[1:]:
+            loss = loss + t
+        return grad(loss, wrt, unused="zero")
 
 
 @pytest.mark.parametrize("v", variants())
-def test_forward_matches_numpy(v: Variant) -> None:
-    _, _, outs = build(v)
-    feeds = feeds_for(v)
-    ref = gc.compile(outs)(feeds)
-    got = gc.compile(outs, backend="jax")(feeds)
-    for i, (r, j) in enumerate(zip(ref, got, strict=True)):
-        assert_same(r, j, f"{v.op.name} output {i}")
-
-
-@pytest.mark.parametrize("v", [p for p in variants() if p.values[0].op.vjp is not nondiff])
-def test_vjp_matches_numpy(v: Variant) -> None:
-    g, xs, outs = build(v)
-    wrt = [x for x in xs if x.dtype.is_float]
-    float_outs = [o for o in outs if o.dtype.is_float]
-    if not wrt or not float_outs:
-        pytest.skip("no float input or output to differentiate")
-    rng = np.random.default_rng(1)
-    feeds = feeds_for(v)
-    with g:
-        loss = None
-        for k, o in enumerate(float_outs):
-            ct = gc.placeholder(f"ct{k}", o.shape, o.dtype)
-            feeds[f"ct{k}"] = draw(rng, tuple(o.shape), o.dtype.name, "real")  # type: ignore[arg-type]
-            term = gc.sum(o * ct)
-            loss = term if loss is None else loss + term
-        grads = grad(loss, wrt, unused="zero")  # type: ignore[arg-type]
-    exe_np, exe_jax = gc.compile(grads), gc.compile(grads, backend="jax")
+def test_op_matches_numpy(v: Variant) -> None:
+    """Forward outputs and VJPs of one op case agree between the backends (one compiled program for both, so
+    each case costs one XLA compilation)."""
+    cg = build_case(v.op, v.case, v.float_dtype)
+    feeds = dict(feeds_for(cg.inputs, sample_inputs(v.case, np.random.default_rng(v.index), v.float_dtype)))
+    grads = with_vjps(v, cg, feeds)
+    outs = [*cg.outputs, *grads]
+    exe_np, exe_jax = gc.compile(outs), gc.compile(outs, backend="jax")
     used = {n: feeds[n] for n in exe_np.input_names}  # a gradient need not read every input
     ref, got = exe_np(used), exe_jax(used)
-    for x, r, j in zip(wrt, ref, got, strict=True):
-        assert_same(r, j, f"VJP of {v.op.name} wrt {x.name}")
+    what = [f"{v.op.name} output {i}" for i in range(len(cg.outputs))]
+    what += [f"VJP of {v.op.name} wrt {x.name}" for x in cg.inputs if x.dtype.is_float][: len(grads)]
+    for w, r, j in zip(what, ref, got, strict=True):
+        assert_same(np.asarray(r), j, w)
 
 
 def test_constant_parity() -> None:
@@ -179,7 +153,8 @@ def test_dimsize_parity(dtype: str) -> None:
         (n,) = g.emit("dimsize", (), {"dims": (b, t), "dtype": dtype})
         (nb,) = g.emit("dimsize", (), {"dims": (b,), "dtype": dtype})
         mean_over_batch = gc.sum(x, (0, 1)) / gc.cast(n, "float32")
-    exe_np, exe_jax = gc.compile([n, nb, mean_over_batch]), gc.compile([n, nb, mean_over_batch], backend="jax")
+    outs = [n, nb, mean_over_batch]
+    exe_np, exe_jax = gc.compile(outs), gc.compile(outs, backend="jax")
     for shape in [(3, 5, 2), (7, 1, 2)]:
         feeds = {"x": np.random.default_rng(0).standard_normal(shape).astype(np.float32)}
         ref, got = exe_np(feeds), exe_jax(feeds)
@@ -189,7 +164,7 @@ def test_dimsize_parity(dtype: str) -> None:
     assert len(exe_jax.signatures) == 2
 
 
-# -- semantics the NumPy backend fixes --------------------------------------------------------------------------
+# -- semantics the NumPy backend fixes -----------------------------------------------------------------------
 
 
 def test_slices_run_to_the_end_and_backwards() -> None:
@@ -268,7 +243,7 @@ def test_float64_graphs_run_in_float64() -> None:
     assert not _x64_flipped()
 
 
-# -- whole networks ---------------------------------------------------------------------------------------------
+# -- whole networks ------------------------------------------------------------------------------------------
 
 
 def mlp(n_in: int = 8, hidden: int = 16, n_out: int = 4) -> tuple[gc.Graph, gc.Value, list[gc.Value]]:
@@ -311,7 +286,7 @@ def test_mlp_forward_and_gradients_match_numpy() -> None:
     assert sorted(exe_jax.signatures) == sorted(exe_np.signatures) and len(exe_jax.signatures) == 2
 
 
-# -- feeds ------------------------------------------------------------------------------------------------------
+# -- feeds ---------------------------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -370,7 +345,7 @@ def test_lowering_that_drifts_from_the_ir_type_fails_while_tracing(monkeypatch: 
         exe({"x": np.zeros(2, np.float32)})
 
 
-# -- devices and donation -----------------------------------------------------------------------------------------
+# -- devices and donation ------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("device", ["cpu", "cpu:0", "CPU", 0, "jax-device"])
@@ -414,7 +389,7 @@ def test_donated_parameters_give_the_same_step() -> None:
     names = [n for n in outs if n != "loss"]
     plain = gc.compile(outs, backend="jax")
     donating = gc.compile(outs, backend="jax", donate=names)
-    assert donating.donate == tuple(names)
+    assert donating.donate == frozenset(names)
     feeds = mlp_feeds(g, 8)
     kept = {k: v.copy() for k, v in feeds.items()}
     ref = plain(feeds)
@@ -445,7 +420,7 @@ def test_donated_parameters_give_the_same_step() -> None:
 
 def test_unknown_donated_name_is_an_error() -> None:
     _, outs = sgd_step()
-    with pytest.raises(gc.GraphcError, match="no input"):
+    with pytest.raises(gc.FeedError, match="donate"):
         gc.compile(outs, backend="jax", donate=["l1/weights"])
 
 

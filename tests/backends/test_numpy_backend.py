@@ -80,11 +80,19 @@ def test_one_specialisation_per_signature() -> None:
 
 def test_generated_code_is_straight_line() -> None:
     g, y = _mlp()
-    run = gc.compile(y)
+    run = gc.compile(y, passes="none")
     run({"x": np.ones((2, 4), np.float32), **gc.init_params(g)})
     src = run.sources()[0]
     assert "for " not in src and "while " not in src
     assert src.count("\n") == 1 + 3 + 1  # def line, 3 equations (matmul, add, relu), return
+
+
+def test_fused_epilogue_runs_in_place() -> None:
+    g, y = _mlp()
+    run = gc.compile(y)
+    run({"x": np.ones((2, 4), np.float32), **gc.init_params(g)})
+    src = run.sources()[0]
+    assert "t0 = _np.matmul(x0, x1)\n    t0 = _np.add(t0, x2, out=t0)\n    t0 = _np.maximum(t0, k0, out=t0)" in src
 
 
 def test_unused_inputs_are_not_required() -> None:

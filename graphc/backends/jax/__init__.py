@@ -1,6 +1,7 @@
-"""The XLA backend through JAX: each program becomes one ``jax.jit``-ed function of ``jax.numpy``/``jax.lax`` calls.
+"""The XLA backend through JAX: each program becomes one ``jax.jit``-ed function of ``jax.numpy``/``jax.lax``
+calls.
 
-Importing this package imports JAX; nothing else in graphc does. ``graphc.compile(outputs, backend="jax", ...)``
+Importing this package imports JAX; nothing else in graphc does. ``graphc.compile(outputs, backend="jax")``
 builds a :class:`JaxExecutable` (see it for the options: ``device``, ``donate``, data parallelism, matmul
 precision). Results are ``jax.Array`` values; ``np.asarray`` turns them into NumPy arrays.
 """

@@ -7,13 +7,13 @@ present). A choice is a ``jax.Device``, an index into ``jax.devices()``, or a st
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 import jax
 
 from graphc.errors import GraphcError
 
-DeviceSpec = jax.Device | str | int | None
+DeviceSpec: TypeAlias = "jax.Device | str | int | None"
 
 
 def resolve_device(spec: DeviceSpec) -> jax.Device | None:
@@ -26,7 +26,7 @@ def resolve_device(spec: DeviceSpec) -> jax.Device | None:
     if isinstance(spec, int) and not isinstance(spec, bool):
         return _pick(jax.devices(), spec, "jax.devices()")
     if not isinstance(spec, str):
-        raise GraphcError(f"device= takes a jax.Device, an index or a string like 'cpu' or 'gpu:0', got {spec!r}")
+        raise GraphcError(f"device= takes a jax.Device, an index or a string like 'gpu:0', got {spec!r}")
     platform, _, index = spec.strip().lower().partition(":")
     if index and not index.isdigit():
         raise GraphcError(f"device {spec!r}: the index after ':' must be a non-negative integer")

@@ -1,4 +1,4 @@
-"""The JAX backend's executable: the whole program as one ``jax.jit``-ed XLA computation per input signature."""
+"""The JAX backend's executable: the whole program as one jitted XLA computation per input signature."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from graphc.backends.executable import Executable, Specialised
 from graphc.backends.jax.devices import DeviceSpec, resolve_device
 from graphc.backends.jax.lowering import LowerCtx
 from graphc.backends.jax.sharding import DataParallel, plan_data_parallel
-from graphc.backends.jax.tracing import check_input_names, check_lowerable, make_function, needs_x64
+from graphc.backends.jax.tracing import check_lowerable, make_function, needs_x64
 from graphc.backends.program import Program
 from graphc.errors import FeedError, GraphcError
 from graphc.ir.types import Sym
@@ -27,18 +27,18 @@ class JaxExecutable(Executable):
 
     Options (all keyword-only):
 
-    * ``device`` — where to run: a ``jax.Device``, an index into ``jax.devices()`` or a string such as ``"cpu"``,
-      ``"gpu"``, ``"gpu:1"``; ``None`` (default) is JAX's default device, a GPU when one is present. Inputs on
-      other devices (or on the host) are transferred; results live on the chosen device.
-    * ``donate`` — names of inputs whose buffers XLA may reuse for outputs (``donate_argnums``): a training step
-      donates parameters and optimizer state, as it returns their new values. After a call, a donated *JAX
-      array* fed in is deleted and must not be fed again (doing so raises :class:`FeedError`); donated NumPy
-      arrays are copied to the device first and stay intact.
-    * ``data_parallel`` / ``mesh`` / ``batch_inputs`` — run data-parallel through XLA SPMD: the batch inputs are
-      split along axis 0 over the devices of ``mesh`` (default: a 1-D mesh of all devices), everything else is
-      replicated; see :mod:`graphc.backends.jax.sharding`. Passing ``mesh`` or ``batch_inputs`` implies
-      ``data_parallel=True``. Batch sizes must be multiples of the device count (else :class:`FeedError`).
-      Cannot be combined with ``device``.
+    * ``device`` — where to run: a ``jax.Device``, an index into ``jax.devices()`` or a string such as
+      ``"cpu"``, ``"gpu"``, ``"gpu:1"``; ``None`` (default) is JAX's default device, a GPU when one is
+      present. Inputs on other devices (or on the host) are transferred; results live on the chosen device.
+    * ``donate`` — names of inputs whose buffers XLA may reuse for outputs (``donate_argnums``): a training
+      step donates parameters and optimizer state, as it returns their new values. After a call, a donated
+      *JAX array* fed in is deleted and must not be fed again (doing so raises :class:`FeedError`); donated
+      NumPy arrays are copied to the device first and stay intact. Unknown names raise :class:`FeedError`.
+    * ``data_parallel`` / ``mesh`` / ``batch_inputs`` — run data-parallel through XLA SPMD: the batch inputs
+      are split along axis 0 over the devices of ``mesh`` (default: a 1-D mesh of all devices), everything
+      else is replicated; see :mod:`graphc.backends.jax.sharding`. Passing ``mesh`` or ``batch_inputs``
+      implies ``data_parallel=True``. Batch sizes must be multiples of the device count (else
+      :class:`FeedError`). Cannot be combined with ``device``.
     * ``matmul_precision`` — ``jax.lax.Precision`` (or its name) of every ``matmul``: ``"highest"`` (default)
       computes float32 products in float32 on every platform, matching the NumPy backend; ``"default"`` lets
       XLA use faster reduced-precision units (TF32 on recent NVIDIA GPUs).
@@ -48,8 +48,8 @@ class JaxExecutable(Executable):
     symbol agreement — before anything is traced, and raise :class:`FeedError`.
 
     64-bit values: graphs that contain int64 or float64 values run with JAX's 64-bit mode switched on for the
-    call only (``jax.enable_x64`` as a context, so the process-wide JAX setting is never changed); 32-bit graphs
-    run untouched. Every constant graphc emits is typed, so float32 stays float32 either way.
+    call only (``jax.enable_x64`` as a context, so the process-wide JAX setting is never changed); 32-bit
+    graphs run untouched. Every constant graphc emits is typed, so float32 stays float32 either way.
     """
 
     backend = "jax"
@@ -65,28 +65,25 @@ class JaxExecutable(Executable):
         batch_inputs: Sequence[str] | None = None,
         matmul_precision: str | lax.Precision | None = "highest",
     ) -> None:
-        super().__init__(program)
+        # the base class checks the donated names (FeedError for names the graph lacks) and keeps them
+        super().__init__(program, (donate,) if isinstance(donate, str) else tuple(donate))
         check_lowerable(program)  # fail at compile() time, not at the first call
         self.device: jax.Device | None = resolve_device(device)
-        if isinstance(donate, str):
-            donate = (donate,)
-        check_input_names(program, donate, "donate")
-        self.donate: tuple[str, ...] = tuple(n for n in self.input_names if n in set(donate))
-        self._donate_argnums = tuple(i for i, n in enumerate(self.input_names) if n in set(donate))
+        self._donate_argnums = tuple(i for i, n in enumerate(self.input_names) if n in self.donate)
         self.data_parallel: DataParallel | None = None
         if data_parallel or mesh is not None or batch_inputs is not None:
             if device is not None:
-                raise GraphcError("device= and data-parallel execution exclude each other; use mesh= to choose devices")
+                raise GraphcError("device= and data-parallel exclude each other (mesh= picks devices)")
             self.data_parallel = plan_data_parallel(program, mesh=mesh, batch_inputs=batch_inputs)
         try:
             precision = None if matmul_precision is None else lax.Precision(matmul_precision)
         except ValueError:
-            raise GraphcError(f"matmul_precision={matmul_precision!r} is not a jax.lax.Precision name") from None
+            raise GraphcError(f"matmul_precision={matmul_precision!r} is not a jax.lax.Precision") from None
         self._precision = precision
         self._x64 = needs_x64(program)
         self._jitted: dict[BindingKey, Any] = {}
 
-    # -- compiling ---------------------------------------------------------------------------------------------
+    # -- compiling -------------------------------------------------------------------------------------------
     def specialise(self, binding: dict[Sym, int]) -> Specialised:
         program = self.program
         if self.data_parallel is not None:
@@ -110,7 +107,7 @@ class JaxExecutable(Executable):
         names = self.input_names
         enable_x64 = jax.enable_x64
 
-        # Two closures rather than one with a flag: the call path is the whole per-step overhead of this backend.
+        # Two closures rather than one with a flag: this call path is the backend's whole per-step overhead.
         if self._x64:
 
             def run_x64(*args: Any) -> tuple[Any, ...]:
@@ -138,7 +135,7 @@ class JaxExecutable(Executable):
         _raise_if_deleted(self.input_names, args)
         return super()._build(key, args)
 
-    # -- inspection --------------------------------------------------------------------------------------------
+    # -- inspection ------------------------------------------------------------------------------------------
     def lower(self, feeds: Mapping[str, Any]) -> jax.stages.Lowered:
         """The ``jax.stages.Lowered`` computation for the signature of ``feeds``, without running it.
 
@@ -172,6 +169,6 @@ def _raise_if_deleted(names: Sequence[str], args: Sequence[Any]) -> None:
     for name, a in zip(names, args, strict=True):
         if isinstance(a, jax.Array) and a.is_deleted():
             raise FeedError(
-                f"feed {name!r}: the array was deleted, most likely donated to an earlier call (see donate=); "
-                "feed the new value that call returned"
+                f"feed {name!r}: the array was deleted, most likely donated to an earlier call (see "
+                "donate=); feed the new value that call returned"
             ) from None

@@ -1,24 +1,24 @@
 """The JAX lowering table: op name → a function that computes one node with ``jax.numpy``/``jax.lax`` calls.
 
-A lowering is called while :mod:`graphc.backends.jax.tracing` traces a program under ``jax.jit``, so it runs once
-per compiled input signature and never at run time. It receives
+A lowering is called while :mod:`graphc.backends.jax.tracing` traces a program under ``jax.jit``, so it runs
+once per compiled input signature and never at run time. It receives
 
-* ``args`` — the node's input values (JAX tracers, or concrete arrays for constant-only inputs), in input order;
+* ``args`` — the node's input values (JAX tracers, or concrete arrays for constants), in input order;
 * ``attrs`` — the node's checked attributes (see the op's :class:`~graphc.ir.opdef.OpDef`);
 * ``ctx`` — a :class:`LowerCtx` holding the symbol binding and backend options,
 
 and returns the node's output (one array; a tuple of arrays for multi-output ops).
 
 Semantics are those of the NumPy backend (:mod:`graphc.backends.numpy.lowering` and its ``runtime``), the
-reference: same dtypes (every scalar operand is typed with the tensor's dtype, so float32 stays float32 even with
-64-bit mode on), the same out-of-range conventions (``one_hot`` gives zero rows), ``slice`` stops equal to
-:data:`graphc.dsl.layout.END` mean "to the end", ``unslice`` scatters into zeros, integer ``sum`` keeps its dtype,
-``argmax`` is int64. The tracer checks every result's shape and dtype against the IR type.
+reference: same dtypes (every scalar operand is typed with the tensor's dtype, so float32 stays float32 even
+with 64-bit mode on), the same out-of-range conventions (``one_hot`` gives zero rows), ``slice`` stops equal
+to :data:`graphc.dsl.layout.END` mean "to the end", ``unslice`` scatters into zeros, integer ``sum`` keeps its
+dtype, ``argmax`` is int64. The tracer checks every result's shape and dtype against the IR type.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,9 +28,11 @@ import numpy as np
 from jax import lax
 
 from graphc.dsl.layout import END
+from graphc.errors import LoweringError
 from graphc.ir.dtypes import DType
+from graphc.ir.graph import Graph, Node, Value
 from graphc.ir.opdef import Attrs
-from graphc.ir.types import Dim, Sym, bind_dim
+from graphc.ir.types import Dim, Sym, bind_dim, bind_shape
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,28 @@ Lowering = Callable[[Sequence[Any], Attrs, LowerCtx], Any]
 TABLE: dict[str, Lowering] = {}
 
 
+def lower_nodes(nodes: Iterable[Node], env: dict[Value, Any], ctx: LowerCtx) -> None:
+    """Compute ``nodes`` (in topological order) from the values in ``env``, adding their outputs to ``env``.
+
+    Every result is checked against the node's IR type (shape under ``ctx.binding``, dtype): this runs while
+    tracing, so the check costs nothing per call, and a lowering that disagrees with its op's rules raises
+    :class:`LoweringError` at the node's source line instead of computing wrong numbers.
+    """
+    for node in nodes:
+        result = TABLE[node.op.name]([env[v] for v in node.inputs], node.attrs, ctx)
+        results = (result,) if len(node.outputs) == 1 else tuple(result)
+        for value, array in zip(node.outputs, results, strict=True):
+            want_shape, want_dtype = bind_shape(value.shape, ctx.binding), value.dtype.numpy
+            if tuple(array.shape) != want_shape or np.dtype(array.dtype) != want_dtype:
+                got = f"{np.dtype(array.dtype)}{list(array.shape)}"
+                raise LoweringError(
+                    f"jax backend: lowering of {node.op.name!r} gave {got}, "
+                    f"the IR says {want_dtype}{list(want_shape)} ({value.type})",
+                    loc=node.loc,
+                )
+            env[value] = array
+
+
 def _typed(x: Any, v: float) -> Any:
     """``v`` as a scalar of ``x``'s dtype, exactly as the NumPy backend converts attribute scalars.
 
@@ -62,7 +86,7 @@ def _typed(x: Any, v: float) -> Any:
     return np.dtype(x.dtype).type(v)
 
 
-# -- elementwise ------------------------------------------------------------------------------------------------
+# -- elementwise ---------------------------------------------------------------------------------------------
 
 
 def _call(fn: Callable[..., Any]) -> Lowering:
@@ -72,14 +96,16 @@ def _call(fn: Callable[..., Any]) -> Lowering:
     return lower
 
 
-for _op, _fn in {
+_ELEMENTWISE: dict[str, Callable[..., Any]] = {
     "add": jnp.add, "sub": jnp.subtract, "mul": jnp.multiply, "div": jnp.true_divide, "pow": jnp.power,
     "maximum": jnp.maximum, "minimum": jnp.minimum, "less": jnp.less, "less_equal": jnp.less_equal,
-    "greater": jnp.greater, "greater_equal": jnp.greater_equal, "equal": jnp.equal, "not_equal": jnp.not_equal,
+    "greater": jnp.greater, "greater_equal": jnp.greater_equal, "equal": jnp.equal,
+    "not_equal": jnp.not_equal,
     "neg": jnp.negative, "exp": jnp.exp, "log": jnp.log, "sqrt": jnp.sqrt, "abs": jnp.abs, "sign": jnp.sign,
     "floor": jnp.floor, "tanh": jnp.tanh, "where": jnp.where, "sigmoid": jax.nn.sigmoid,
     "stop_gradient": lax.stop_gradient,
-}.items():
+}
+for _op, _fn in _ELEMENTWISE.items():
     TABLE[_op] = _call(_fn)
 
 
@@ -116,7 +142,7 @@ TABLE["cast"] = _cast
 TABLE["matmul"] = lambda args, attrs, ctx: jnp.matmul(args[0], args[1], precision=ctx.precision)
 
 
-# -- reductions -------------------------------------------------------------------------------------------------
+# -- reductions ----------------------------------------------------------------------------------------------
 
 
 def _sum(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
@@ -161,7 +187,7 @@ TABLE["softmax"] = _softmax
 TABLE["log_softmax"] = _log_softmax
 
 
-# -- layout -----------------------------------------------------------------------------------------------------
+# -- layout --------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -229,7 +255,7 @@ TABLE["slice"] = _slice
 TABLE["unslice"] = _unslice
 
 
-# -- creation ---------------------------------------------------------------------------------------------------
+# -- creation ------------------------------------------------------------------------------------------------
 
 
 def _constant(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
@@ -252,3 +278,18 @@ def _one_hot(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
 TABLE["constant"] = _constant
 TABLE["dimsize"] = _dimsize
 TABLE["one_hot"] = _one_hot
+
+
+# -- fused groups ------------------------------------------------------------------------------------------
+
+
+def _fused(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
+    # XLA does its own fusion: the group's body is simply traced inline into the enclosing computation
+    body: Graph = attrs["body"]
+    env: dict[Value, Any] = dict(zip(body.inputs, args, strict=True))
+    lower_nodes(body.nodes, env, ctx)
+    outs = tuple(env[v] for v in body.outputs)
+    return outs[0] if len(outs) == 1 else outs
+
+
+TABLE["fused"] = _fused

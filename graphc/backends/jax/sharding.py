@@ -1,13 +1,13 @@
 """Data-parallel execution through JAX sharding (XLA SPMD).
 
-A :class:`DataParallel` plan says how each input and output of a program is laid out over a device mesh: batch
-inputs are split along axis 0 over every mesh axis, everything else (parameters, optimizer state, labels of a
-fixed size, scalars) is replicated. The plan becomes ``in_shardings``/``out_shardings`` of ``jax.jit``; XLA's SPMD
-partitioner then splits the computation and inserts the collectives — in a training step, the all-reduce of the
-gradients of replicated parameters. There is no scheduler of our own.
+A :class:`DataParallel` plan says how each input and output of a program is laid out over a device mesh:
+batch inputs are split along axis 0 over every mesh axis, everything else (parameters, optimizer state,
+scalars) is replicated. The plan becomes ``in_shardings``/``out_shardings`` of ``jax.jit``; XLA's SPMD
+partitioner then splits the computation and inserts the collectives — in a training step, the all-reduce of
+the gradients of replicated parameters. There is no scheduler of our own.
 
-Outputs whose leading dimension is the leading symbol of a batch input (per-example predictions, say) stay split
-over the devices; ``np.asarray`` gathers them. Everything else comes back replicated.
+Outputs whose leading dimension is the leading symbol of a batch input (per-example predictions, say) stay
+split over the devices; ``np.asarray`` gathers them. Everything else comes back replicated.
 """
 
 from __future__ import annotations
@@ -72,7 +72,8 @@ class DataParallel:
         )
 
     def check(self, program: Program, binding: Mapping[Sym, int]) -> None:
-        """Raise :class:`FeedError` unless every split axis divides evenly over the devices (before tracing)."""
+        """Raise :class:`FeedError` unless every split axis divides evenly over the devices (run before
+        tracing)."""
         for i in sorted(self.batch):
             v = program.inputs[i]
             n = bind_dim(v.shape[0], binding)
@@ -89,8 +90,8 @@ def plan_data_parallel(
     """Plan data-parallel execution of ``program`` over ``mesh`` (default: :func:`default_mesh`).
 
     ``batch_inputs`` names the inputs to split along axis 0; by default every placeholder whose leading
-    dimension is symbolic (the batch ``B``), while parameters are replicated. Names of graph inputs this program
-    does not read are ignored; names the graph does not have, and rank-0 batch inputs, raise
+    dimension is symbolic (the batch ``B``), while parameters are replicated. Names of graph inputs this
+    program does not read are ignored; names the graph does not have, and rank-0 batch inputs, raise
     :class:`GraphcError`.
     """
     mesh = default_mesh() if mesh is None else mesh

@@ -1,29 +1,37 @@
 """Turning a :class:`Program` into one Python function of JAX calls, for ``jax.jit`` to trace.
 
-The function walks the program's nodes once per trace — that is, once per compiled input signature — calling each
-node's lowering from :data:`graphc.backends.jax.lowering.TABLE`. After tracing, XLA runs one fused computation and
-no Python runs per node. While tracing, every lowered result is checked against the node's IR type, so a lowering
-that drifts from the op's shape or dtype rule fails loudly at compile time, never with wrong numbers.
+The function walks the program's nodes once per trace — that is, once per compiled input signature — calling
+each node's lowering from :data:`graphc.backends.jax.lowering.TABLE`. After tracing, XLA runs one fused
+computation and no Python runs per node. While tracing, every lowered result is checked against the node's IR
+type (see :func:`~graphc.backends.jax.lowering.lower_nodes`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-import numpy as np
-
-from graphc.backends.jax.lowering import TABLE, LowerCtx
+from graphc.backends.jax.lowering import TABLE, LowerCtx, lower_nodes
 from graphc.backends.program import Program
 from graphc.errors import GraphcError, LoweringError
 from graphc.ir.dtypes import DType
-from graphc.ir.graph import Node, Value
-from graphc.ir.types import Sym, bind_shape
+from graphc.ir.graph import Graph, Node, Value
+from graphc.ir.types import Sym
+
+
+def nodes_within(nodes: Iterable[Node]) -> Iterator[Node]:
+    """``nodes`` and, recursively, the nodes of subgraphs they hold as attributes (fused groups' bodies)."""
+    for node in nodes:
+        yield node
+        for attr in node.attrs.values():
+            if isinstance(attr, Graph):
+                yield from nodes_within(attr.nodes)
 
 
 def check_lowerable(program: Program) -> None:
-    """Raise :class:`LoweringError` (with the node's source line) for the first node whose op has no lowering."""
-    for node in program.nodes:
+    """Raise :class:`LoweringError` (with the node's source line) for the first node, fused bodies included,
+    whose op has no lowering."""
+    for node in nodes_within(program.nodes):
         if node.op.name not in TABLE:
             raise LoweringError(f"jax backend: no lowering for op {node.op.name!r}", loc=node.loc)
 
@@ -31,8 +39,8 @@ def check_lowerable(program: Program) -> None:
 def check_input_names(program: Program, names: Sequence[str], option: str) -> None:
     """Raise :class:`GraphcError` for names in ``names`` that are not inputs of the program's graph.
 
-    Graph inputs that this program does not read (pruned with the nodes the outputs do not need) are accepted:
-    options such as ``donate=`` can then be shared by executables compiled for different outputs.
+    Graph inputs that this program does not read (pruned with the nodes the outputs do not need) are accepted,
+    so one option value can serve executables compiled for different outputs of a graph.
     """
     known = {v.name for v in program.graph.inputs}
     unknown = [n for n in names if n not in known]
@@ -44,45 +52,32 @@ def check_input_names(program: Program, names: Sequence[str], option: str) -> No
 
 
 def needs_x64(program: Program) -> bool:
-    """Whether any value of the program (input, intermediate or output) is 64-bit (int64 or float64)."""
+    """Whether any value of the program (input, intermediate — fused bodies included — or output) is
+    64-bit (int64 or float64)."""
     wide = (DType.int64, DType.float64)
     return any(v.dtype in wide for v in program.inputs) or any(
-        o.dtype in wide for node in program.nodes for o in node.outputs
+        o.dtype in wide for node in nodes_within(program.nodes) for o in node.outputs
     )
 
 
-def make_function(program: Program, binding: Mapping[Sym, int], ctx: LowerCtx) -> Callable[..., tuple[Any, ...]]:
+def make_function(
+    program: Program, binding: Mapping[Sym, int], ctx: LowerCtx
+) -> Callable[..., tuple[Any, ...]]:
     """``f(*inputs) -> tuple of outputs`` in JAX calls for one binding of the program's symbols.
 
     Inputs are taken positionally in ``program.inputs`` order; outputs come back as a tuple in
-    ``program.outputs`` order.
+    ``program.outputs`` order. ``ctx.binding`` must be ``binding``.
     """
     check_lowerable(program)
     inputs, nodes, outputs = list(program.inputs), list(program.nodes), list(program.outputs)
 
     def run(*args: Any) -> tuple[Any, ...]:
         env: dict[Value, Any] = dict(zip(inputs, args, strict=True))
-        for node in nodes:
-            result = TABLE[node.op.name]([env[v] for v in node.inputs], node.attrs, ctx)
-            results = (result,) if len(node.outputs) == 1 else tuple(result)
-            for value, array in zip(node.outputs, results, strict=True):
-                _check(node, value, array, binding)
-                env[value] = array
+        lower_nodes(nodes, env, ctx)
         return tuple(env[v] for v in outputs)
 
     run.__name__ = f"graphc_{_identifier(program.graph.name)}"
     return run
-
-
-def _check(node: Node, value: Value, array: Any, binding: Mapping[Sym, int]) -> None:
-    want_shape = bind_shape(value.shape, binding)
-    want_dtype = value.dtype.numpy
-    if tuple(array.shape) != want_shape or np.dtype(array.dtype) != want_dtype:
-        raise LoweringError(
-            f"jax backend: lowering of {node.op.name!r} gave {np.dtype(array.dtype)}{list(array.shape)}, "
-            f"the IR says {want_dtype}{list(want_shape)} ({value.type})",
-            loc=node.loc,
-        )
 
 
 def _identifier(name: str) -> str:

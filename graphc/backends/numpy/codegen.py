@@ -8,7 +8,7 @@ vetted callables and validated integers — see :mod:`graphc.backends.numpy.lowe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,7 @@ from graphc.backends.numpy import runtime
 from graphc.backends.numpy.lowering import TABLE, LowerCtx
 from graphc.backends.program import Program
 from graphc.errors import LoweringError
-from graphc.ir.graph import Value
+from graphc.ir.graph import Node, Value
 from graphc.ir.types import Sym
 
 
@@ -57,9 +57,27 @@ def generate(program: Program, binding: Mapping[Sym, int], name: str = "run") ->
         body.append(f"    {', '.join(outs)} = {expr}")
     rets = ", ".join(names[v] for v in program.outputs)
     body.append(f"    return ({rets},)")
-    source = f"def {name}({', '.join(params)}):\n" + "\n".join(body) + "\n"
-    namespace: dict[str, Any] = {"_np": np, "_rt": runtime, "__builtins__": {}}
+    source = "".join(f + "\n\n" for f in ctx.functions)
+    source += f"def {name}({', '.join(params)}):\n" + "\n".join(body) + "\n"
+    namespace: dict[str, Any] = {"_np": np, "_rt": runtime, "_range": range, "__builtins__": {}}
     namespace.update(ctx.consts)
     code = compile(source, f"<graphc:{program.graph.name}>", "exec")
     exec(code, namespace)  # noqa: S102 - the source contains generated identifiers only (see module docstring)
     return Generated(source, namespace, namespace[name])
+
+
+def evaluate_node(node: Node, arrays: Sequence[Any]) -> tuple[Any, ...]:
+    """Run one node on concrete arrays with its NumPy lowering (constant folding uses this).
+
+    The node's shapes must be static; the generated expression is evaluated in the same restricted namespace
+    as whole programs.
+    """
+    lower = TABLE.get(node.op.name)
+    if lower is None:
+        raise LoweringError(f"numpy backend: no lowering for op {node.op.name!r}", loc=node.loc)
+    ctx = LowerCtx({})
+    expr = lower(node, [f"a{i}" for i in range(len(arrays))], ctx)
+    namespace: dict[str, Any] = {"_np": np, "_rt": runtime, "__builtins__": {}, **ctx.consts}
+    namespace.update({f"a{i}": a for i, a in enumerate(arrays)})
+    out = eval(compile(expr, "<graphc:fold>", "eval"), namespace)  # noqa: S307 - generated identifiers only
+    return tuple(out) if len(node.outputs) > 1 else (out,)

@@ -24,6 +24,7 @@ class LowerCtx:
     def __init__(self, binding: Mapping[Sym, int]) -> None:
         self.binding = binding
         self.consts: dict[str, Any] = {}
+        self.functions: list[str] = []  # sources of helper functions (fused kernels) the program calls
         self._by_id: dict[int, str] = {}
 
     def const(self, obj: Any) -> str:
@@ -135,3 +136,14 @@ TABLE["dimsize"] = _dimsize
 TABLE["one_hot"] = lambda n, a, c: (
     f"_rt.one_hot({a[0]}, {int_(n.attrs['depth'])}, {c.const(n.attrs['dtype'].numpy)})"
 )
+
+
+def _fused(node: Node, a: list[str], ctx: LowerCtx) -> str:
+    from graphc.backends.numpy.kernels import kernel
+
+    name = f"_fused{len(ctx.functions)}"
+    ctx.functions.append(kernel(node, ctx, name))
+    return f"{name}({', '.join(a)})"
+
+
+TABLE["fused"] = _fused

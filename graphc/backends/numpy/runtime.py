@@ -12,10 +12,11 @@ import numpy as np
 Array = np.ndarray[Any, Any]
 
 
-def sigmoid(x: Array) -> Array:
-    # tanh form: stable for large |x| and one transcendental call
+def sigmoid(x: Array, out: Array | None = None) -> Array:
+    """``1/(1+exp(-x))`` as ``0.5·(1 + tanh(x/2))``: stable for large |x|, one transcendental call. ``out`` may
+    be ``x`` itself."""
     half = x.dtype.type(0.5)
-    out = np.multiply(x, half)
+    out = np.multiply(x, half, out=out)
     if out.ndim == 0:  # NumPy scalars cannot be written in place
         return (np.tanh(out) + 1) * half
     np.tanh(out, out=out)
@@ -24,17 +25,31 @@ def sigmoid(x: Array) -> Array:
     return out
 
 
-def step(x: Array, threshold: float) -> Array:
-    return (x > threshold).astype(x.dtype)
+def step(x: Array, threshold: Any, out: Array | None = None) -> Array:
+    if out is None:
+        return (x > threshold).astype(x.dtype)
+    np.greater(x, threshold, out=out)  # bool into float: True → 1
+    return out
 
 
-def leaky_relu(x: Array, alpha: float) -> Array:
-    return np.where(x > 0, x, x * np.asarray(alpha, x.dtype))
+def leaky_relu(x: Array, alpha: Any, out: Array | None = None) -> Array:
+    # max(x, αx) equals leaky ReLU for 0 ≤ α ≤ 1; the where form also covers other α
+    if 0 <= alpha <= 1:
+        return np.maximum(x, np.multiply(x, alpha), out=out)
+    r = np.where(x > 0, x, x * alpha)
+    if out is None:
+        return r
+    np.copyto(out, r)
+    return out
 
 
-def elu(x: Array, alpha: float) -> Array:
-    neg = np.expm1(np.minimum(x, 0)) * np.asarray(alpha, x.dtype)
-    return np.where(x > 0, x, neg)
+def elu(x: Array, alpha: Any, out: Array | None = None) -> Array:
+    neg = np.expm1(np.minimum(x, 0)) * alpha
+    r = np.where(x > 0, x, neg)
+    if out is None:
+        return r
+    np.copyto(out, r)
+    return out
 
 
 def softmax(x: Array, axis: int) -> Array:

@@ -1,0 +1,170 @@
+"""Kernels for fused groups: one generated Python function per ``fused`` node.
+
+A group's intermediates are never all materialised:
+
+* **in place** — each op writes into the buffer of an input that dies at that op (same shape and dtype, and
+  allocated by the kernel itself, so never a caller's array or a view), so a chain of *n* elementwise ops costs
+  about one allocation instead of *n*; a leading matmul's product is the first such buffer (the epilogue);
+* **blocked** — when every op has an ``out=`` form, every input is a scalar or has the output's exact shape, and
+  the output is large, the chain runs over 64k-element blocks with a few block-sized scratch buffers, so the
+  temporaries stay in cache and the data is streamed from memory once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from graphc.backends.numpy.lowering import LowerCtx, int_, ints
+from graphc.ir.graph import Graph, Node, Value
+
+BLOCK = 1 << 16
+
+# op → (ufunc name, takes its attribute as a trailing scalar). These have an exact ``out=`` form.
+_UFUNCS: dict[str, str] = {
+    "add": "_np.add", "sub": "_np.subtract", "mul": "_np.multiply", "div": "_np.divide", "pow": "_np.power",
+    "maximum": "_np.maximum", "minimum": "_np.minimum", "neg": "_np.negative", "exp": "_np.exp", "log": "_np.log",
+    "sqrt": "_np.sqrt", "abs": "_np.absolute", "sign": "_np.sign", "floor": "_np.floor", "tanh": "_np.tanh",
+    "less": "_np.less", "less_equal": "_np.less_equal", "greater": "_np.greater",
+    "greater_equal": "_np.greater_equal", "equal": "_np.equal", "not_equal": "_np.not_equal",
+}
+_ATTR_HELPERS = {"step": ("_rt.step", "threshold"), "leaky_relu": ("_rt.leaky_relu", "alpha"),
+                 "elu": ("_rt.elu", "alpha")}
+
+
+def _call(node: Node, args: list[str], out: str | None, ctx: LowerCtx) -> str | None:
+    """Source computing ``node`` into ``out`` (or allocating when ``out`` is None); None if no out= form."""
+    o = f", out={out}" if out else ""
+    op = node.op.name
+    if op in _UFUNCS:
+        return f"{_UFUNCS[op]}({', '.join(args)}{o})"
+    if op == "relu":
+        return f"_np.maximum({args[0]}, {ctx.const(node.inputs[0].dtype.numpy.type(0))}{o})"
+    if op == "sigmoid":
+        return f"_rt.sigmoid({args[0]}{o})"
+    if op in _ATTR_HELPERS:
+        fn, attr = _ATTR_HELPERS[op]
+        return f"{fn}({args[0]}, {ctx.const(node.inputs[0].dtype.numpy.type(node.attrs[attr]))}{o})"
+    return None
+
+
+def _last_uses(body: Graph) -> dict[Value, int]:
+    last: dict[Value, int] = {}
+    for k, n in enumerate(body.nodes):
+        for v in n.inputs:
+            last[v] = k
+    return last
+
+
+def _blockable(node: Node, body: Graph, ctx: LowerCtx) -> bool:
+    out = body.outputs[0]
+    shape = ctx.dims(out.shape)
+    if math.prod(shape) < 4 * BLOCK or not out.dtype.is_float:
+        return False
+    for n in body.nodes:
+        if _call(n, ["x"] * len(n.inputs), "o", ctx) is None or any(o.dtype != out.dtype for o in n.outputs):
+            return False
+    for v in body.inputs:
+        s = ctx.dims(v.shape)
+        if s != shape and math.prod(s) != 1:
+            return False
+    return True
+
+
+def kernel(node: Node, ctx: LowerCtx, name: str) -> str:
+    """Source of ``def name(x0, x1, …)`` computing the fused node (see the module docstring)."""
+    body: Graph = node.attrs["body"]
+    if _blockable(node, body, ctx):
+        return _blocked_kernel(body, ctx, name)
+    return _inplace_kernel(body, ctx, name)
+
+
+def _inplace_kernel(body: Graph, ctx: LowerCtx, name: str) -> str:
+    from graphc.backends.numpy.lowering import TABLE
+
+    names: dict[Value, str] = {v: f"x{i}" for i, v in enumerate(body.inputs)}
+    owned: set[Value] = set()  # values held in a buffer this kernel allocated (safe to overwrite)
+    last = _last_uses(body)
+    lines = [f"def {name}({', '.join(names[v] for v in body.inputs)}):"]
+    for k, n in enumerate(body.nodes):
+        out = n.outputs[0]
+        args = [names[v] for v in n.inputs]
+        reuse = next((v for v in n.inputs if v in owned and last[v] == k and v.type == out.type), None)
+        src = _call(n, args, names[reuse] if reuse is not None else None, ctx)
+        if src is not None:
+            var = names[reuse] if reuse is not None else f"t{k}"
+            fresh = True
+        else:  # no out= form: lower as usual, into a new variable
+            src = TABLE[n.op.name](n, args, ctx)
+            var = f"t{k}"
+            fresh = n.op.name != "stop_gradient"  # identity returns its input, which is not ours to overwrite
+        lines.append(f"    {var} = {src}")
+        names[out] = var
+        if fresh and out.ndim > 0:  # 0-d results come back as NumPy scalars, which cannot be written into
+            owned.add(out)
+    lines.append(f"    return {names[body.outputs[0]]}")
+    return "\n".join(lines)
+
+
+def _blocked_kernel(body: Graph, ctx: LowerCtx, name: str) -> str:
+    out = body.outputs[0]
+    shape = ctx.dims(out.shape)
+    dtype = ctx.const(out.dtype.numpy)
+    full = [v for v in body.inputs if ctx.dims(v.shape) == shape]
+    params = [f"x{i}" for i in range(len(body.inputs))]
+    lines = [f"def {name}({', '.join(params)}):",
+             f"    out = _np.empty({ints(shape)}, {dtype})",
+             "    fo = out.reshape(-1)"]
+    names: dict[Value, str] = {}
+    for i, v in enumerate(body.inputs):
+        if v in full:
+            lines.append(f"    f{i} = _np.ascontiguousarray(x{i}).reshape(-1)")
+        else:
+            lines.append(f"    f{i} = x{i}.reshape(()) if hasattr(x{i}, 'reshape') else x{i}")
+        names[v] = f"f{i}"
+    last = _last_uses(body)
+    # Scratch slots: a value lives in a slot from its definition to its last use.
+    slot_of: dict[Value, int] = {}
+    free: list[int] = []
+    n_slots = 0
+    plan: list[tuple[Node, int | None]] = []
+    for k, n in enumerate(body.nodes):
+        for v in n.inputs:
+            if v in slot_of and last[v] == k:
+                free.append(slot_of[v])
+        if n is body.nodes[-1]:
+            plan.append((n, None))
+            continue
+        if free:
+            s = free.pop()
+        else:
+            s = n_slots
+            n_slots += 1
+        slot_of[n.outputs[0]] = s
+        plan.append((n, s))
+    for s in range(n_slots):
+        lines.append(f"    s{s} = _np.empty({int_(BLOCK)}, {dtype})")
+    lines.append(f"    for st in _range(0, fo.size, {int_(BLOCK)}):")
+    lines.append(f"        en = st + {int_(BLOCK)}")
+    lines.append("        m = fo[st:en].size")
+    for i, v in enumerate(body.inputs):
+        if v in full:
+            lines.append(f"        b{i} = f{i}[st:en]")
+            names[v] = f"b{i}"
+    for n, s in plan:
+        dst = "fo[st:en]" if s is None else f"s{s}[:m]"
+        args = [names[v] for v in n.inputs]
+        lines.append(f"        {_call_checked(n, args, dst, ctx)}")
+        if s is not None:
+            names[n.outputs[0]] = f"s{s}[:m]"
+    lines.append("    return out")
+    return "\n".join(lines)
+
+
+def _call_checked(n: Node, args: list[str], dst: str, ctx: LowerCtx) -> str:
+    src = _call(n, args, dst, ctx)
+    assert src is not None  # _blockable checked every op has an out= form
+    return src
+
+
+KernelGen = Callable[[Node, LowerCtx, str], str]

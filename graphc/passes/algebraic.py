@@ -1,0 +1,108 @@
+"""Algebraic simplification: identities that remove work without changing any result.
+
+Rewrites (each only when the result keeps the node's exact type):
+
+* ``x + 0``, ``0 + x``, ``x - 0``, ``x * 1``, ``1 * x``, ``x / 1``, ``x ** 1`` → ``x``;
+  ``x * -1``, ``0 - x`` → ``-x``; ``x ** 2`` → ``x * x``;
+* ``neg(neg x)`` → ``x``; ``log(exp x)`` → ``x``;
+* ``transpose(transpose x)`` → one transpose (or ``x``); ``reshape(reshape x)`` → one reshape (or ``x``);
+  a reshape, broadcast or cast to the type ``x`` already has → ``x``;
+* ``stop_gradient x`` → ``x`` (it only matters to autodiff, which runs before passes);
+* ``where(c, x, x)`` → ``x``.
+
+``exp(log x)`` is *not* rewritten: it equals ``x`` only for ``x > 0`` (for ``x ≤ 0`` it is NaN or 0), so the
+rewrite would change results. ``x * 0`` is not rewritten either (``inf * 0`` is NaN).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from graphc.ir.graph import Graph, Node, Value
+from graphc.ir.rewrite import Rebuilder
+from graphc.passes.constant_folding import const_array
+
+
+def _is(v: Value, scalar: float) -> bool:
+    a = const_array(v)
+    return a is not None and a.size > 0 and bool(np.all(a == scalar))
+
+
+def _producer(v: Value, op: str) -> Node | None:
+    n = v.producer
+    return n if n is not None and n.op.name == op else None
+
+
+def _simplify(rb: Rebuilder, node: Node, ins: list[Value]) -> Value | None:
+    """The value ``node`` reduces to, or ``None`` to keep it. May emit replacement nodes."""
+    out = node.outputs[0]
+    op = node.op.name
+    same = [v for v in ins if v.type == out.type]
+
+    def keep_if(cond: bool, v: Value) -> Value | None:
+        return v if cond and v.type == out.type else None
+
+    if op == "add":
+        return keep_if(_is(ins[1], 0), ins[0]) or keep_if(_is(ins[0], 0), ins[1])
+    if op == "sub":
+        if _is(ins[1], 0):
+            return keep_if(True, ins[0])
+        if _is(ins[0], 0) and ins[1].type == out.type:
+            return rb.emit(node, "neg", [ins[1]])[0]
+        return None
+    if op == "mul":
+        for a, b in ((ins[0], ins[1]), (ins[1], ins[0])):
+            if _is(b, 1) and a.type == out.type:
+                return a
+            if _is(b, -1) and a.type == out.type:
+                return rb.emit(node, "neg", [a])[0]
+        return None
+    if op == "div":
+        return keep_if(_is(ins[1], 1), ins[0])
+    if op == "pow":
+        if _is(ins[1], 1):
+            return keep_if(True, ins[0])
+        if _is(ins[1], 2) and ins[0].type == out.type:
+            return rb.emit(node, "mul", [ins[0], ins[0]])[0]
+        return None
+    if op == "neg":
+        inner = _producer(ins[0], "neg")
+        return keep_if(inner is not None, inner.inputs[0]) if inner is not None else None
+    if op == "log":
+        inner = _producer(ins[0], "exp")
+        return keep_if(inner is not None, inner.inputs[0]) if inner is not None else None
+    if op in ("reshape", "broadcast_to", "cast", "stop_gradient"):
+        if same:
+            return same[0]
+        inner = _producer(ins[0], "reshape") if op == "reshape" else None
+        if inner is not None:
+            src = inner.inputs[0]
+            return src if src.type == out.type else rb.emit(node, "reshape", [src], node.attrs)[0]
+        return None
+    if op == "transpose":
+        inner = _producer(ins[0], "transpose")
+        if inner is None:
+            return None
+        perm = tuple(inner.attrs["perm"][p] for p in node.attrs["perm"])
+        src = inner.inputs[0]
+        if perm == tuple(range(len(perm))):
+            return keep_if(True, src)
+        return rb.emit(node, "transpose", [src], {"perm": perm})[0]
+    if op == "where":
+        return keep_if(ins[1] is ins[2], ins[1])
+    return None
+
+
+def algebraic_simplification(graph: Graph) -> Graph:
+    """Apply the identities above in one forward sweep (chains collapse because inputs are already simplified)."""
+    rb = Rebuilder(graph)
+    for node in graph.nodes:
+        ins = [rb[v] for v in node.inputs]
+        simpler: Any = _simplify(rb, node, ins) if len(node.outputs) == 1 else None
+        if simpler is None:
+            rb.copy(node, ins)
+        else:
+            rb.replace(node, [simpler])
+    return rb.finish()

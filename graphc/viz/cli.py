@@ -1,0 +1,120 @@
+"""``graphc render MODEL.py``: draw the graph a model file builds.
+
+::
+
+    graphc render MODEL.py [--view forward|backward|joint] [-o OUT] [--format F] [--collapse] [--depth N]
+                           [--after PASS]
+
+The CLI layer (argument parsing) lives in :mod:`graphc.cli`; this module does the work so it can be tested
+without a subprocess.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from graphc.ir.graph import Graph, Value
+from graphc.viz import formats
+from graphc.viz.api import render
+from graphc.viz.errors import RenderError
+from graphc.viz.view import VIEWS, role
+
+
+def differentiate_if_needed(graph: Graph, view: str, log: TextIO) -> Graph:
+    """For a backward/joint view of a graph without backward nodes, build the gradients of its loss.
+
+    The loss is the graph's only float scalar output; the gradients are taken with respect to every trainable
+    float parameter. Raises :class:`RenderError` when there is no such single loss.
+    """
+    if view == "forward" or any(role(n) == "backward" for n in graph.nodes):
+        return graph
+    scalars = [v for v in graph.outputs if v.shape == () and v.dtype.is_float]
+    params = [p for p in graph.parameters if p.dtype.is_float and (p.param is None or p.param.trainable)]
+    if len(scalars) != 1 or not params:
+        raise RenderError(
+            f"the {view} view needs gradients, and graph {graph.name!r} has none: build them in the model file "
+            "with graphc.autodiff.grad(loss, params), or give the graph exactly one float scalar output (the loss)"
+        )
+    from graphc.autodiff import grad
+
+    grads = grad(scalars[0], params, unused="zero")
+    graph.outputs = [*graph.outputs, *grads]
+    print(
+        f"graphc: {graph.name}: no gradients in the model file; differentiated its output {scalars[0]!r} "
+        f"with respect to {len(params)} parameter(s)",
+        file=log,
+    )
+    return graph
+
+
+def snapshot_after(graph: Graph, after: str) -> Graph:
+    """The graph as the default pass pipeline leaves it after pass ``after`` (``"input"``: before any pass).
+
+    The pipeline keeps what the graph's outputs need, plus the gradients autodiff recorded (so the backward
+    view of a snapshot shows the backward graph even when ``build()`` returned only the loss).
+    """
+    from graphc.errors import PassError
+    from graphc.passes import PASS_NAMES, optimize
+
+    if after not in (*PASS_NAMES, "input"):
+        raise RenderError(f"--after: unknown pass {after!r}; passes are {', '.join(PASS_NAMES)} (or input)")
+    if not graph.outputs:
+        raise RenderError("--after needs a graph with outputs (return them from build())")
+    try:
+        grads: list[Value] = list(graph.meta.get("gradients", {}).values())
+        outputs = list(dict.fromkeys([*graph.outputs, *grads]))
+        return optimize(graph, outputs, keep=[after]).snapshots[after]
+    except PassError as e:
+        raise RenderError(f"--after {after}: {e}") from e
+
+
+def default_out(model_path: str | Path, view: str, fmt: str | None) -> Path:
+    """``<model stem>-<view>.<fmt>`` next to the current directory; svg when ``dot`` is installed, else dot."""
+    chosen = fmt or ("svg" if formats.dot_available() else "dot")
+    return Path(f"{Path(model_path).stem}-{view}.{chosen}")
+
+
+def render_command(
+    model_path: str | Path,
+    view: str = "forward",
+    out: str | Path | None = None,
+    fmt: str | None = None,
+    collapse: bool = False,
+    depth: int | None = None,
+    after: str | None = None,
+    *,
+    log: TextIO | None = None,
+) -> Path:
+    """Load the model file, optionally run the pass pipeline up to ``after``, render ``view`` and write it.
+
+    ``out`` defaults to ``<stem>-<view>.svg`` (``.dot`` without the ``dot`` program); the format comes from
+    ``fmt`` or the suffix of ``out``. A backward/joint view of a model that built no gradients gets them from
+    :func:`differentiate_if_needed`. Prints ``wrote PATH`` (and notes) to ``log`` (default stderr); returns the
+    path. Raises :class:`graphc.GraphcError` subclasses (:class:`RenderError`, :class:`DotNotFoundError` with
+    install instructions, :class:`graphc.errors.ModelFileError`) for the CLI to report.
+    """
+    from graphc.modelfile import load_model_file
+
+    stream = log if log is not None else sys.stderr
+    if view not in VIEWS:
+        raise RenderError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
+    target = Path(out) if out is not None else default_out(model_path, view, fmt)
+    chosen = formats.format_for(target, fmt)
+    if chosen in formats.IMAGE_FORMATS and not formats.dot_available():
+        from graphc.viz.errors import DotNotFoundError
+
+        raise DotNotFoundError(chosen)
+    graph = load_model_file(str(model_path))
+    graph = differentiate_if_needed(graph, view, stream)
+    if after is not None:
+        graph = snapshot_after(graph, after)
+    title = f"{graph.name} · {view} view" + (f" · after {after}" if after else "")
+    rendered = render(graph, view, collapse=collapse, depth=depth, title=title)
+    path = rendered.save(target, chosen)
+    print(f"wrote {path} ({rendered!r})", file=stream)
+    return path
+
+
+__all__ = ["default_out", "differentiate_if_needed", "render_command", "snapshot_after"]
