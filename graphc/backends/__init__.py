@@ -7,7 +7,6 @@ from typing import Any
 
 from graphc.backends.executable import Executable
 from graphc.backends.program import OutputSpec, Program, make_program
-from graphc.ir.analysis import used_inputs
 from graphc.errors import GraphcError
 
 BACKENDS = ("numpy", "jax")
@@ -31,10 +30,10 @@ def compile(  # noqa: A001 - graphc.compile is the library's verb
         from graphc.passes import optimize
 
         result = optimize(program.graph, program.outputs, passes, verify_each=verify)
-        program = Program(result.graph, [result.graph.input(v.name) for v in program.inputs  # type: ignore[arg-type]
-                                         if v.name in result.graph._input_names], result.graph.nodes,
-                          list(result.graph.outputs), program.structure, program.keys)
-        program.inputs = used_inputs(result.graph, program.nodes, program.outputs)
+        # The feeds an executable takes are fixed by the graph as written: an input that optimisation made
+        # unnecessary is still accepted (and checked), so whether a feed is required never depends on passes.
+        program = Program(result.graph, [result.graph.input(v.name) for v in program.inputs],  # type: ignore[arg-type]
+                          result.graph.nodes, list(result.graph.outputs), program.structure, program.keys)
     if backend == "numpy":
         from graphc.backends.numpy import NumpyExecutable
 

@@ -45,7 +45,8 @@ def _simplify(rb: Rebuilder, node: Node, ins: list[Value]) -> Value | None:
         return v if cond and v.type == out.type else None
 
     if op == "add":
-        return keep_if(_is(ins[1], 0), ins[0]) or keep_if(_is(ins[0], 0), ins[1])
+        first = keep_if(_is(ins[1], 0), ins[0])
+        return first if first is not None else keep_if(_is(ins[0], 0), ins[1])
     if op == "sub":
         if _is(ins[1], 0):
             return keep_if(True, ins[0])

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import graphviz
+import graphviz  # type: ignore[import-untyped]
 
 from graphc.ir.graph import Graph, Value
 from graphc.viz import formats
@@ -21,8 +21,8 @@ class Rendered:
     """A rendered graph: DOT source always, pictures through the Graphviz ``dot`` program.
 
     ``digraph`` is the underlying :class:`graphviz.Digraph`; ``counts`` says how many op nodes, value nodes,
-    collapsed boxes, clusters and edges (by kind) were drawn. In Jupyter it displays as SVG, or as DOT text with
-    an install hint when ``dot`` is missing.
+    collapsed boxes, clusters and edges (by kind) were drawn. In Jupyter it displays as SVG, or as DOT text
+    with an install hint when ``dot`` is missing.
     """
 
     def __init__(
@@ -54,7 +54,7 @@ class Rendered:
         ``.svg``/``.png``/``.pdf`` need ``dot``: :class:`DotNotFoundError` otherwise). Returns the path."""
         return formats.write(self.digraph, path, format)
 
-    # -- Jupyter ------------------------------------------------------------------------------------------------
+    # -- Jupyter ---------------------------------------------------------------------------------------------
     def _repr_svg_(self) -> str | None:
         if not formats.dot_available():
             return None
@@ -83,8 +83,8 @@ class Rendered:
         c = self.counts
         boxes = f", {c.boxes} collapsed scopes" if c.boxes else ""
         return (
-            f"<Rendered {self.selection.graph.name!r} {self.view} view: {c.op_nodes} ops, {c.value_nodes} values"
-            f"{boxes}, {c.clusters} clusters, {c.n_edges} edges>"
+            f"<Rendered {self.selection.graph.name!r} {self.view} view: {c.op_nodes} ops, "
+            f"{c.value_nodes} values{boxes}, {c.clusters} clusters, {c.n_edges} edges>"
         )
 
 
@@ -129,25 +129,26 @@ def render(
 ) -> Rendered:
     """Draw a graph (or the part of it that some values need) with graphviz.
 
-    ``view``: ``"forward"`` (nodes not tagged backward/update), ``"backward"`` (autodiff's nodes, with the forward
-    values they read drawn faded) or ``"joint"`` (everything, updates included). ``outputs`` restricts the
-    drawing to what those values depend on (default: the whole graph, or the given values).
+    ``view``: ``"forward"`` (nodes not tagged backward/update), ``"backward"`` (autodiff's nodes, with the
+    forward values they read drawn faded) or ``"joint"`` (everything, updates included). ``outputs`` restricts
+    the drawing to what those values depend on (default: the whole graph, or the given values).
 
     ``values`` maps :class:`Value` objects or names (``"fc1/W"``, ``"%3"``) to arrays from a real run (see
     :func:`graphc.viz.capture_values`): value nodes then summarise them (shape, mean, std, min, max; ≤ 10
-    elements in full), and in backward/joint views each value with a known gradient shows it beside, micrograd's
-    ``data | grad`` box.
+    elements in full), and in backward/joint views each value with a known gradient shows it beside,
+    micrograd's ``data | grad`` box.
 
-    ``collapse=True`` draws every top-level name scope as one box; ``depth=N`` keeps N scope levels as clusters
-    and collapses deeper ones (implies collapsing). ``path`` writes the picture (format from ``format`` or the
-    suffix: ``.dot`` always works, ``.svg``/``.png``/``.pdf`` need the Graphviz ``dot`` program and raise
-    :class:`DotNotFoundError` with install instructions without it).
+    ``collapse=True`` draws every top-level name scope as one box; ``depth=N`` keeps N scope levels as
+    clusters and collapses deeper ones (implies collapsing). ``path`` writes the picture (format from
+    ``format`` or the suffix: ``.dot`` always works, ``.svg``/``.png``/``.pdf`` need the Graphviz ``dot``
+    program and raise :class:`DotNotFoundError` with install instructions without it).
 
     Drawing options: ``rankdir`` (default ``"LR"``, micrograd's left-to-right, and ``"TB"`` for the backward
     view, where gradients flow down from the loss to the parameters; in the joint view gradient edges are laid
-    out against the flow, so the backward pass runs right-to-left alongside the forward pass), ``legend``, ``links`` (dotted links from backward ops to
-    the forward op they differentiate and from gradients to their values), ``fold_constants`` (scalar constants
-    inside their users' labels), ``vjp_groups`` (one dotted cluster per differentiated forward op), ``title``.
+    out against the flow, so the backward pass runs right-to-left alongside the forward pass), ``legend``,
+    ``links`` (dotted links from backward ops to the forward op they differentiate and from gradients to their
+    values), ``fold_constants`` (scalar constants inside their users' labels), ``vjp_groups`` (one dotted
+    cluster per differentiated forward op), ``title``.
 
     Raises :class:`RenderError` for an unknown view/format, values of another graph, or a backward view of a
     graph without gradients. Cost is linear in the size of the drawn graph.

@@ -34,8 +34,9 @@ def differentiate_if_needed(graph: Graph, view: str, log: TextIO) -> Graph:
     params = [p for p in graph.parameters if p.dtype.is_float and (p.param is None or p.param.trainable)]
     if len(scalars) != 1 or not params:
         raise RenderError(
-            f"the {view} view needs gradients, and graph {graph.name!r} has none: build them in the model file "
-            "with graphc.autodiff.grad(loss, params), or give the graph exactly one float scalar output (the loss)"
+            f"the {view} view needs gradients, and graph {graph.name!r} has none: build them in the model "
+            "file with graphc.autodiff.grad(loss, params), or give the graph exactly one float scalar output "
+            "(the loss)"
         )
     from graphc.autodiff import grad
 
@@ -71,7 +72,7 @@ def snapshot_after(graph: Graph, after: str) -> Graph:
 
 
 def default_out(model_path: str | Path, view: str, fmt: str | None) -> Path:
-    """``<model stem>-<view>.<fmt>`` next to the current directory; svg when ``dot`` is installed, else dot."""
+    """``<model stem>-<view>.<fmt>`` in the current directory; svg when ``dot`` is installed, else dot."""
     chosen = fmt or ("svg" if formats.dot_available() else "dot")
     return Path(f"{Path(model_path).stem}-{view}.{chosen}")
 
@@ -91,9 +92,9 @@ def render_command(
 
     ``out`` defaults to ``<stem>-<view>.svg`` (``.dot`` without the ``dot`` program); the format comes from
     ``fmt`` or the suffix of ``out``. A backward/joint view of a model that built no gradients gets them from
-    :func:`differentiate_if_needed`. Prints ``wrote PATH`` (and notes) to ``log`` (default stderr); returns the
-    path. Raises :class:`graphc.GraphcError` subclasses (:class:`RenderError`, :class:`DotNotFoundError` with
-    install instructions, :class:`graphc.errors.ModelFileError`) for the CLI to report.
+    :func:`differentiate_if_needed`. Prints ``wrote PATH`` (and notes) to ``log`` (default stderr); returns
+    the path. Raises :class:`graphc.GraphcError` subclasses (:class:`RenderError`, :class:`DotNotFoundError`
+    with install instructions, :class:`graphc.errors.ModelFileError`) for the CLI to report.
     """
     from graphc.modelfile import load_model_file
 

@@ -6,10 +6,10 @@ tree of backward clusters labelled ``∇ scope``, so forward and backward of a l
 stays a left-to-right DAG. Inside a backward cluster, the nodes that differentiate one forward op form a VJP
 group (a dotted cluster labelled ``∂ matmul → %4``).
 
-Collapsing keeps the top ``depth`` scope levels as clusters and draws every deeper scope as one box that stands
-for all its nodes and values (``depth=0``: every top-level scope is a box). Nodes outside any scope are always
-drawn. Outputs, losses, gradients and seeds stay visible next to their box. Everything here is one pass over
-the selection, linear in its size.
+Collapsing keeps the top ``depth`` scope levels as clusters and draws every deeper scope as one box that
+stands for all its nodes and values (``depth=0``: every top-level scope is a box). Nodes outside any scope are
+always drawn. Losses, seeds and outputs other than gradients stay visible next to their box; a box lists the
+gradients it makes. Everything here is one pass over the selection, linear in its size.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from graphc.ir.graph import Node, Value
 from graphc.viz import text
-from graphc.viz.style import OpKind
+from graphc.viz.style import OpKind, ValueKind
 from graphc.viz.view import Selection, role
 
 Element = Node | Value
@@ -28,7 +28,7 @@ Side = str  # "fwd" | "bwd"
 
 @dataclass(eq=False)
 class Cluster:
-    """A DOT cluster: a name scope (``kind="scope"``), a VJP group (``"vjp"``) or a fused group (``"fused"``)."""
+    """A DOT cluster: a name scope (``kind="scope"``) or a VJP group (``"vjp"``)."""
 
     dot_name: str
     kind: str
@@ -51,6 +51,7 @@ class Box:
     parent: Cluster | None
     ops: Counter[str] = field(default_factory=Counter)
     params: list[Value] = field(default_factory=list)
+    gradients: list[Value] = field(default_factory=list)
     n_values: int = 0
     n_faded: int = 0
     all_update: bool = True
@@ -88,7 +89,10 @@ class Grouping:
         self.top: list[Element | Box] = []
         self.vjp_label: dict[Node, str] = {}
         self._paths: dict[str, tuple[str, ...]] = {"": ()}
-        pinned = set(sel.outputs) | set(sel.losses) | set(sel.seeds) | set(sel.grad_of_value)
+        # kept visible beside their box: losses, seeds and outputs other than gradients (a collapsed ∇ box
+        # lists the gradients it makes instead: one value per parameter would double a collapsed picture)
+        grads = {v for v, k in sel.value_kind.items() if k is ValueKind.GRADIENT}
+        pinned = (set(sel.outputs) - grads) | set(sel.losses) | set(sel.seeds)
 
         group_size: Counter[Node] = Counter()
         if vjp_groups:
@@ -114,7 +118,7 @@ class Grouping:
                 side, path, group = "fwd", self._path(_input_scope(v)), None
             self._put(v, side, path, group, pinned=v in pinned)
 
-    # -- placement ------------------------------------------------------------------------------------------------
+    # -- placement -------------------------------------------------------------------------------------------
     def _path(self, scope: str) -> tuple[str, ...]:
         got = self._paths.get(scope)
         if got is None:
@@ -161,6 +165,8 @@ class Grouping:
             box.n_faded += e in self.sel.faded
             if e.role == "param":
                 box.params.append(e)
+            elif self.sel.value_kind.get(e) is ValueKind.GRADIENT:
+                box.gradients.append(e)
 
     def _cluster(self, side: Side, path: tuple[str, ...]) -> Cluster | None:
         if not path:
@@ -213,7 +219,7 @@ class Grouping:
         else:
             c.parent.children.append(c)
 
-    # -- queries --------------------------------------------------------------------------------------------------
+    # -- queries ---------------------------------------------------------------------------------------------
     def rep(self, e: Element) -> str | None:
         """The DOT id that stands for ``e``: its own, its box's, or ``None`` when it is not drawn at all."""
         box = self.box_of.get(e)

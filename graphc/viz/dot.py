@@ -7,8 +7,8 @@ Input is a :class:`~graphc.viz.view.Selection` (what to draw) and a :class:`~gra
   is labelled with its argument position (``0``, ``1``), as are the outputs of multi-output ops;
 * edges of backward ops are red where gradient flows and grey-dashed where they read a forward value;
 * the seed ``∂loss/∂loss = 1`` hangs off its loss by a dotted edge;
-* links that do not shape the layout (``constraint=false``): each VJP group (or lone backward op) points at the
-  forward op it differentiates when both are drawn, and each gradient at the value it is the gradient of;
+* links that do not shape the layout (``constraint=false``): each VJP group (or lone backward op) points at
+  the forward op it differentiates when both are drawn, and each gradient at the value it is the gradient of;
 * with collapsing, an edge touching a box stands for all parallel edges and is drawn once.
 
 Emission is one pass over the selection, so the DOT is linear in graph size.
@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import graphviz
+import graphviz  # type: ignore[import-untyped]
 
 from graphc.ir.graph import Graph, Node, Value
 from graphc.ir.printer import scalar_literal
@@ -80,12 +80,12 @@ class _Builder:
             fwd = n.tags.get("grad_of")
             if role(n) == "backward" and isinstance(fwd, Node):
                 self.n_backward[fwd] += 1
-        # fused nodes drawn as clusters: outer input i → inner (consumer id, position); outer output j → inner id
+        # fused nodes drawn as clusters: outer input i → inner (consumer id, label); outer output j → inner id
         self.fused_in: dict[Node, list[list[tuple[str, str | None]]]] = {}
         self.fused_out: dict[Node, list[str | None]] = {}
         self.seen_edges: set[tuple[str, str, EdgeKind]] = set()
 
-    # -- nodes --------------------------------------------------------------------------------------------------
+    # -- nodes -----------------------------------------------------------------------------------------------
     def build(self) -> graphviz.Digraph:
         sel, opts = self.sel, self.opts
         title = opts.title if opts.title is not None else f"{sel.graph.name} · {sel.view} view"
@@ -171,15 +171,15 @@ class _Builder:
                 **style.op_attrs(kind),
             )
         else:
-            kind = sel.value_kind[m]
+            vkind = sel.value_kind[m]
             faded = m in sel.faded
             self.counts.value_nodes += 1
-            self.value_kinds.add(kind)
+            self.value_kinds.add(vkind)
             g.node(
                 element_id(m),
                 label=labels.value_label(sel, m, self.arrays, show_grad=self.show_grad),
-                tooltip=text.plain_lines(labels.value_tooltip(sel, m, kind.value)),
-                **style.value_attrs(kind, faded=faded, output=m in sel.outputs),
+                tooltip=text.plain_lines(labels.value_tooltip(sel, m, vkind.value)),
+                **style.value_attrs(vkind, faded=faded, output=m in sel.outputs),
             )
 
     def _emit_fused(self, g: graphviz.Digraph, node: Node, sub: Graph) -> None:
@@ -218,7 +218,7 @@ class _Builder:
         self.fused_in[node] = ins
         self.fused_out[node] = [producer.get(o) for o in sub.outputs]
 
-    # -- edges --------------------------------------------------------------------------------------------------
+    # -- edges -----------------------------------------------------------------------------------------------
     def _edge(
         self,
         g: graphviz.Digraph,
@@ -281,17 +281,15 @@ class _Builder:
                     kind = EdgeKind.GRAD if (p is not None and role(p) == "backward") else EdgeKind.READ
                 else:
                     kind = out_kind
-                src = grouping.rep(v)
+                source = grouping.rep(v)
                 if fused_in is not None and me is not None and me not in boxes:
                     for target, lab in fused_in[i]:
-                        connect(src, target, kind, lab)
+                        connect(source, target, kind, lab)
                     continue
-                connect(src, me, kind, str(i) if positional else None)
+                connect(source, me, kind, str(i) if positional else None)
             fused_out = self.fused_out.get(n)
             for j, o in enumerate(n.outputs):
-                src = me
-                if fused_out is not None and me not in boxes:
-                    src = fused_out[j]
+                src = fused_out[j] if fused_out is not None and me not in boxes else me
                 connect(src, grouping.rep(o), out_kind, f"out {j}" if len(n.outputs) > 1 else None, "tail")
 
         for seed, loss in sel.seeds.items():
@@ -299,28 +297,31 @@ class _Builder:
         if not self.opts.links:
             return
         for wrt, g in sel.graph.meta.get("gradients", {}).items():
-            connect(grouping.rep(g), grouping.rep(wrt), EdgeKind.GRAD_LINK)
+            src, dst = grouping.rep(g), grouping.rep(wrt)
+            if src not in boxes and dst not in boxes:  # between boxes the ∂ link says it already
+                connect(src, dst, EdgeKind.GRAD_LINK)
         linked: set[object] = set()
         for n in sel.nodes:
             fwd = n.tags.get("grad_of")
             if role(n) != "backward" or not isinstance(fwd, Node):
                 continue
-            target = grouping.rep(fwd)
-            if target is None:
+            fwd_rep = grouping.rep(fwd)
+            if fwd_rep is None:
                 continue
             cluster = grouping.vjp_cluster_of(fwd)
             if cluster is not None:
                 if fwd in linked:
                     continue
                 linked.add(fwd)
-                connect(grouping.rep(n), target, EdgeKind.GRAD_OF, ltail=cluster.dot_name)
+                connect(grouping.rep(n), fwd_rep, EdgeKind.GRAD_OF, ltail=cluster.dot_name)
             else:
-                connect(grouping.rep(n), target, EdgeKind.GRAD_OF)
+                connect(grouping.rep(n), fwd_rep, EdgeKind.GRAD_OF)
 
 
 def build_digraph(
     sel: Selection, grouping: Grouping, arrays: Mapping[Value, Any], opts: Options
 ) -> tuple[graphviz.Digraph, Counts]:
-    """The digraph of a selection placed by a grouping; ``arrays`` maps values to run results (may be empty)."""
+    """The digraph of a selection placed by a grouping; ``arrays`` maps values to run results (may be
+    empty)."""
     b = _Builder(sel, grouping, arrays, opts)
     return b.build(), b.counts

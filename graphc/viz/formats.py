@@ -1,8 +1,8 @@
 """Output formats and the Graphviz ``dot`` program.
 
 DOT text (``.dot``/``.gv``) is written by graphc itself and always works. Pictures (``.svg``, ``.png``,
-``.pdf``) are laid out by the ``dot`` program; when it is missing, :class:`DotNotFoundError` says how to install
-it (and that ``.dot`` works without it).
+``.pdf``) are laid out by the ``dot`` program; when it is missing, :class:`DotNotFoundError` says how to
+install it (and that ``.dot`` works without it).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import graphviz
+import graphviz  # type: ignore[import-untyped]
 
 from graphc.viz.errors import DotNotFoundError, RenderError
 

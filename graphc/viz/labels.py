@@ -155,12 +155,18 @@ def box_label(sel: Selection, box: Box) -> str:
         more = ", …" if len(box.ops) > 4 else ""
         parts.append(_SMALL.format(text.html(f"{n_ops} ops: {common}{more}")))
     if box.params:
-        shown = ", ".join(f"{sel.printed(p)}:{p.type}" for p in box.params[:3])
-        more = f" +{len(box.params) - 3}" if len(box.params) > 3 else ""
-        parts.append(_SMALL.format(text.html(text.shorten(shown + more, 60))))
-    elif not n_ops and box.n_values:
+        shown = [f"{sel.printed(p)}:{p.type}" for p in box.params]
+        parts.append(_SMALL.format(text.html(_listing("params", shown))))
+    if box.gradients:
+        parts.append(_SMALL.format(text.html(_listing("makes", [sel.printed(g) for g in box.gradients]))))
+    if not n_ops and not box.params and box.n_values:
         parts.append(_SMALL.format(f"{box.n_values} values"))
     return "<" + "<BR/>".join(parts) + ">"
+
+
+def _listing(what: str, items: list[str], limit: int = 3) -> str:
+    more = f" +{len(items) - limit}" if len(items) > limit else ""
+    return text.shorten(f"{what} {', '.join(items[:limit])}{more}", 64)
 
 
 def box_tooltip(box: Box) -> list[str]:

@@ -1,9 +1,10 @@
 """How each kind of element looks: colours, shapes and line styles, and the legend that explains them.
 
 The renderer classifies every drawn element into a :class:`ValueKind` or :class:`OpKind` (see
-:mod:`graphc.viz.view`) and asks this module for its DOT attributes; nothing else in the package names a colour.
-Forward elements are drawn in neutral greys with coloured inputs, backward elements in red with dashed outlines,
-optimizer updates in violet; values drawn only as context (forward values in the backward view) are faded.
+:mod:`graphc.viz.view`) and asks this module for its DOT attributes; nothing else in the package names a
+colour. Forward elements are drawn in neutral greys with coloured inputs, backward elements in red with dashed
+outlines, optimizer updates in violet; values drawn only as context (forward values in the backward view) are
+faded.
 """
 
 from __future__ import annotations
@@ -192,7 +193,8 @@ def legend_label(
             style = (style + "," if style else "") + look.style
         style_attr = f' STYLE="{style}"' if style else ""
         rows.append(
-            f'<TR><TD BGCOLOR="{fill or look.fill}" COLOR="{look.line}" BORDER="1"{style_attr} WIDTH="28"> </TD>'
+            f'<TR><TD BGCOLOR="{fill or look.fill}" COLOR="{look.line}" BORDER="1"{style_attr} WIDTH="28">'
+            " </TD>"
             f'<TD ALIGN="LEFT">{text.html(text_)}</TD></TR>'
         )
 
@@ -207,7 +209,8 @@ def legend_label(
             swatch(OP_LOOKS[ok], ok.value)
     if boxes:
         rows.append(
-            '<TR><TD BORDER="1" WIDTH="28">▣</TD><TD ALIGN="LEFT">collapsed scope (one box per scope)</TD></TR>'
+            '<TR><TD BORDER="1" WIDTH="28">▣</TD>'
+            '<TD ALIGN="LEFT">collapsed scope (one box per scope)</TD></TR>'
         )
     edge_set = set(edges)
     arrows = {"solid": "──▶", "dashed": "╌╌▶", "dotted": "┈┈▶"}

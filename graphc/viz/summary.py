@@ -25,13 +25,15 @@ def _num(x: float) -> str:
 
 
 def summarize(array: Any) -> list[str]:
-    """A few lines describing ``array``: its shape, then the elements (≤ :data:`FULL_LIMIT` of them) or
+    """A few lines describing ``array``: its concrete shape, then the elements (≤ :data:`FULL_LIMIT` of them,
+    flattened) or
     ``mean``/``std`` and ``min``/``max`` over the finite elements, then NaN/Inf counts if any.
 
-    Accepts anything ``np.asarray`` accepts; booleans count as 0/1; non-numeric arrays only report their shape.
+    Accepts anything ``np.asarray`` accepts; booleans count as 0/1; non-numeric arrays only report their
+    shape.
     """
     a = np.asarray(array)
-    lines = [f"{a.dtype.name}{list(a.shape)}" if a.ndim else f"{a.dtype.name} scalar"]
+    lines = [f"shape {tuple(a.shape)}" if a.ndim else "scalar"]
     if a.size == 0:
         lines.append("(empty)")
         return lines
@@ -46,7 +48,8 @@ def summarize(array: Any) -> list[str]:
             lines.append(_num(float(a)))
         else:
             flat = ", ".join(_num(float(x)) for x in a.reshape(-1))
-            lines.append(f"[{flat}]" if a.ndim == 1 else f"[{flat}] (flat)")
+            nested = sum(d > 1 for d in a.shape) > 1
+            lines.append(f"[{flat}] (flattened)" if nested else f"[{flat}]")
         return lines
     af = a.astype(np.float64, copy=False)
     finite = np.isfinite(af)
@@ -83,9 +86,9 @@ def resolve_values(
         if isinstance(key, Value):
             out[key] = arr
         elif isinstance(key, str):
-            v = by_name.get(key)
-            if v is not None:
-                out[v] = arr
+            found = by_name.get(key)
+            if found is not None:
+                out[found] = arr
         else:
             raise RenderError(f"values: keys must be graph values or names, got {type(key).__name__} {key!r}")
     return out
@@ -107,7 +110,7 @@ def capture_values(
     computed = [o for n in nodes for o in n.outputs]
     result: dict[Value, np.ndarray[Any, Any]] = {}
     for v in graph.inputs:
-        if v.name in feeds:
+        if v.name is not None and v.name in feeds:
             result[v] = np.asarray(feeds[v.name])
     if computed:
         run = compile_graph(computed)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import html as _html
 
-import graphviz
+import graphviz  # type: ignore[import-untyped]
 
 
 def visible(s: str) -> str:

@@ -7,10 +7,10 @@ A view selects op nodes by their ``role`` tag (set by autodiff and the optimizer
 * ``joint``: every node (forward, backward and updates).
 
 ``outputs`` restricts any view to the nodes those values depend on. Constant nodes are never drawn as ops: a
-constant is drawn as its value, and a scalar constant is folded into the label of the op that uses it
-(``pow (·, 2.0)``), except the gradient seed ``∂loss/∂loss = 1``, which is always drawn. Graph inputs are drawn
-when something drawn reads them. Every value is named as :func:`graphc.format_graph` names it, so a picture and
-the text form of the same graph agree on ``%h`` and ``%7``.
+constant is drawn as its value, and a scalar constant is folded into the label of the op that uses it (``pow
+(·, 2.0)``), except the gradient seed ``∂loss/∂loss = 1``, which is always drawn. Graph inputs are drawn when
+something drawn reads them. Every value is named as :func:`graphc.format_graph` names it, so a picture and the
+text form of the same graph agree on ``%h`` and ``%7``.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ FUSED_BODY_ATTRS = ("body", "subgraph")
 
 
 def fused_subgraph(node: Node) -> Graph | None:
-    """The subgraph a fused node holds (``attrs["body"]``, the fusion pass's contract, or ``attrs["subgraph"]``),
-    else ``None``.
+    """The subgraph a fused node holds (``attrs["body"]``, the fusion pass's contract, or
+    ``attrs["subgraph"]``), else ``None``.
 
     Contract the renderer relies on: ``body.inputs[i]`` stands for ``node.inputs[i]`` and ``body.outputs[j]``
     for ``node.outputs[j]``; a fused node that breaks it is drawn as a plain op.
@@ -57,7 +57,7 @@ def fused_subgraph(node: Node) -> Graph | None:
 
 
 def printed_names(graph: Graph) -> dict[Value, str]:
-    """Every value's printed name without ``%``, numbered exactly as :func:`graphc.format_graph` numbers it."""
+    """Every value's printed name without ``%``, numbered as :func:`graphc.format_graph` numbers it."""
     namer = Namer()
     names: dict[Value, str] = {}
     for v in graph.inputs:
@@ -100,8 +100,8 @@ class Selection:
         return "%" + self.names.get(v, "?")
 
     def op_id(self, node: Node) -> str:
-        """The id a picture shows for an op: ``relu → %3`` (its outputs' printed names); an op of another graph
-        (a forward node a pass replaced) is named by its source line instead."""
+        """The id a picture shows for an op: ``relu → %3`` (its outputs' printed names); an op of another
+        graph (a forward node a pass replaced) is named by its source line instead."""
         if any(o not in self.names for o in node.outputs):
             return f"{node.op.name} @ {node.loc}"
         outs = ", ".join(self.printed(o) for o in node.outputs)
@@ -122,8 +122,8 @@ def select(
     *,
     fold_constants: bool = True,
 ) -> Selection:
-    """Choose the elements of ``view`` (one of :data:`VIEWS`); raises :class:`RenderError` for an unknown view,
-    for outputs of another graph, and for a backward view of a graph without backward nodes."""
+    """Choose the elements of ``view`` (one of :data:`VIEWS`); raises :class:`RenderError` for an unknown
+    view, for outputs of another graph, and for a backward view of a graph without backward nodes."""
     if view not in VIEWS:
         raise RenderError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
     outs = list(outputs) if outputs is not None else []
@@ -252,8 +252,8 @@ def infer_cotangents(graph: Graph) -> dict[Value, Value]:
 
     Used when autodiff did not record ``graph.meta["cotangents"]``. The nodes that differentiate one forward
     op (``tags["grad_of"]``) read that op's output cotangent from outside their group: the one value they read
-    that another backward node (or the seed) made. Ops with several outputs, or whose group reads more than one
-    such value, are left out rather than guessed. Linear in graph size.
+    that another backward node (or the seed) made. Ops with several outputs, or whose group reads more than
+    one such value, are left out rather than guessed. Linear in graph size.
     """
     groups: dict[Node, list[Node]] = {}
     for n in graph.nodes:

@@ -120,7 +120,7 @@ def _blocked_kernel(body: Graph, ctx: LowerCtx, name: str) -> str:
         if v in full:
             lines.append(f"    f{i} = _np.ascontiguousarray(x{i}).reshape(-1)")
         else:
-            lines.append(f"    f{i} = x{i}.reshape(()) if hasattr(x{i}, 'reshape') else x{i}")
+            lines.append(f"    f{i} = x{i}")  # a size-1 operand broadcasts against every block as it is
         names[v] = f"f{i}"
     last = _last_uses(body)
     # Scratch slots: a value lives in a slot from its definition to its last use.
