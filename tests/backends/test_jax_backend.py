@@ -7,6 +7,7 @@ must agree between the backends. The multi-device data-parallel test lives in ``
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from graphc.autodiff import grad  # noqa: E402
 from graphc.backends.jax import LOWERINGS, JaxExecutable  # noqa: E402
 from graphc.ir import Case, OpDef, all_ops  # noqa: E402
 from graphc.ir.opdef import nondiff  # noqa: E402
-from graphc.testing import CaseGraph, build_case, feeds_for, sample_inputs  # noqa: E402
+from graphc.testing import build_case, sample_inputs  # noqa: E402
 from graphc.testing.opcases import input_dtypes  # noqa: E402
 
 pytestmark = pytest.mark.jax
@@ -53,17 +54,18 @@ class Variant:
         return self.op.cases[self.index]
 
 
-def _has_floats(case: Case) -> bool:
-    """Whether the float32 and float64 variants of ``case`` differ (else only one is run)."""
-    return input_dtypes(case, "float32") != input_dtypes(case, "float64") or any(
+def case_dtypes(case: Case) -> tuple[str, ...]:
+    """The float dtypes to run ``case`` in: both, unless the float32 variant would repeat the float64 one."""
+    has_floats = input_dtypes(case, "float32") != input_dtypes(case, "float64") or any(
         callable(a) or (isinstance(a, str) and a.startswith("float")) for a in case.attrs.values()
     )
+    return ("float64", "float32") if has_floats else ("float64",)
 
 
 def variants() -> Iterator[Any]:
     for op in sorted(all_ops().values(), key=lambda o: o.name):
         for i, case in enumerate(op.cases):
-            for fdt in ("float64", "float32") if _has_floats(case) else ("float64",):
+            for fdt in case_dtypes(case):
                 yield pytest.param(Variant(op, i, fdt), id=f"{op.name}-{i}-{fdt}")
 
 
@@ -95,41 +97,66 @@ def test_every_op_is_covered_by_parity_tests() -> None:
 # -- generated parity: forward and VJP -----------------------------------------------------------------------
 
 
-def with_vjps(v: Variant, cg: CaseGraph, feeds: dict[str, Array]) -> list[gc.Value]:
-    """Gradients of ``sum(out * cotangent)`` over the float outputs wrt the float inputs (none when the op is
-    not differentiable); the random cotangents are added to ``feeds``."""
-    wrt = [x for x in cg.inputs if x.dtype.is_float]
-    float_outs = [o for o in cg.outputs if o.dtype.is_float]
-    if v.op.vjp is nondiff or not wrt or not float_outs:
-        return []
-    rng = np.random.default_rng(1)
-    with cg.graph:
-        terms = []
-        for k, o in enumerate(float_outs):
-            ct = gc.placeholder(f"ct{k}", o.shape, o.dtype)
-            feeds[f"ct{k}"] = rng.standard_normal(o.shape).astype(o.dtype.numpy)  # type: ignore[arg-type]
-            terms.append(gc.sum(o * ct))
-        loss = terms[0]
-        for t in terms[1:]:
-            loss = loss + t
-        return grad(loss, wrt, unused="zero")
+@functools.cache
+def case_results(op_name: str, float_dtype: str) -> dict[int, list[tuple[str, Array, Any]]]:
+    """Run every case of an op (in ``float_dtype``) on both backends, as ONE program per backend.
+
+    XLA's fixed cost per compilation dominates these tiny graphs, so the cases of an op are copied side by
+    side into one graph (inputs ``c<i>/x<j>``) and compiled once; the per-case tests read their slice. Each
+    case also gets the gradients of ``sum(out * cotangent)`` over its float outputs wrt its float inputs,
+    unless the op is not differentiable. Returns, per case index, ``(label, numpy result, jax result)``.
+    """
+    op = all_ops()[op_name]
+    feeds: dict[str, Array] = {}
+    outs: dict[str, gc.Value] = {}
+    losses: dict[gc.DType, gc.Value] = {}  # one per dtype: a cast's output differs from its input's
+    wrt: dict[gc.Value, str] = {}
+    with gc.Graph(f"cases_{op_name}") as g:
+        for idx, case in enumerate(op.cases):
+            if float_dtype not in case_dtypes(case):
+                continue
+            cg = build_case(op, case, float_dtype)
+            arrays = sample_inputs(case, np.random.default_rng(idx), float_dtype)
+            env: dict[gc.Value, gc.Value] = {}
+            for x, a in zip(cg.inputs, arrays, strict=True):
+                env[x] = gc.placeholder(f"c{idx}/{x.name}", x.shape, x.dtype)
+                feeds[f"c{idx}/{x.name}"] = a
+            for n in cg.graph.nodes:  # the case's node(s), re-emitted into the shared graph
+                env.update(zip(n.outputs, g.emit(n.op, [env[v] for v in n.inputs], n.attrs), strict=True))
+            case_outs = [env[o] for o in cg.outputs]
+            outs.update({f"{idx}/output {i}": o for i, o in enumerate(case_outs)})
+            if op.vjp is nondiff:
+                continue
+            wrt.update({env[x]: f"{idx}/VJP wrt {x.name}" for x in cg.inputs if x.dtype.is_float})
+            rng = np.random.default_rng(1000 + idx)
+            for i, o in enumerate(o for o in case_outs if o.dtype.is_float):
+                ct = gc.placeholder(f"c{idx}/ct{i}", o.shape, o.dtype)
+                feeds[ct.name] = rng.standard_normal(o.shape).astype(o.dtype.numpy)  # type: ignore[arg-type,index]
+                term = gc.sum(o * ct)
+                losses[o.dtype] = term + losses[o.dtype] if o.dtype in losses else term
+        # cases are independent: d(total loss)/d(case input) is that case's VJP
+        total: dict[gc.Value, gc.Value] = {}
+        for loss in losses.values():
+            for x, gx in zip(wrt, grad(loss, list(wrt), unused="zero"), strict=True):
+                total[x] = total[x] + gx if x in total else gx
+        outs.update({wrt[x]: gx for x, gx in total.items()})
+    exe_np, exe_jax = gc.compile(outs), gc.compile(outs, backend="jax")
+    used = {n: feeds[n] for n in exe_np.input_names}  # a gradient need not read every input
+    ref, got = exe_np(used), exe_jax(used)
+    results: dict[int, list[tuple[str, Array, Any]]] = {}
+    for key in outs:
+        idx, label = key.split("/", 1)
+        results.setdefault(int(idx), []).append((label, np.asarray(ref[key]), got[key]))
+    return results
 
 
 @pytest.mark.parametrize("v", variants())
 def test_op_matches_numpy(v: Variant) -> None:
-    """Forward outputs and VJPs of one op case agree between the backends (one compiled program for both, so
-    each case costs one XLA compilation)."""
-    cg = build_case(v.op, v.case, v.float_dtype)
-    feeds = dict(feeds_for(cg.inputs, sample_inputs(v.case, np.random.default_rng(v.index), v.float_dtype)))
-    grads = with_vjps(v, cg, feeds)
-    outs = [*cg.outputs, *grads]
-    exe_np, exe_jax = gc.compile(outs), gc.compile(outs, backend="jax")
-    used = {n: feeds[n] for n in exe_np.input_names}  # a gradient need not read every input
-    ref, got = exe_np(used), exe_jax(used)
-    what = [f"{v.op.name} output {i}" for i in range(len(cg.outputs))]
-    what += [f"VJP of {v.op.name} wrt {x.name}" for x in cg.inputs if x.dtype.is_float][: len(grads)]
-    for w, r, j in zip(what, ref, got, strict=True):
-        assert_same(np.asarray(r), j, w)
+    """Forward outputs and VJPs of one op case agree between the backends."""
+    results = case_results(v.op.name, v.float_dtype)[v.index]
+    assert results
+    for label, r, j in results:
+        assert_same(r, j, f"{v.op.name} case {v.index} {v.float_dtype}: {label}")
 
 
 def test_constant_parity() -> None:
