@@ -138,7 +138,8 @@ def fit(
         raise ValueError(f"batch_size must be positive, got {batch_size}")
 
     step = step or TrainStep(model, optimizer, backend, **options)
-    state = dict(state) if state is not None else step.init_state(seed)
+    # The step updates state arrays in place (they are donated), so the caller's arrays are copied once here.
+    state = {k: np.array(v, copy=True) for k, v in state.items()} if state is not None else step.init_state(seed)
     evaluate = Evaluator(model, backend, **options) if val is not None else None
     rng = np.random.default_rng(seed)
     history: dict[str, list[float]] = {}

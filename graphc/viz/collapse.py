@@ -34,7 +34,7 @@ class Cluster:
     kind: str
     side: Side
     path: tuple[str, ...]
-    label: str  # HTML-like label, escaped
+    label: text.Html
     parent: Cluster | None
     children: list[Cluster] = field(default_factory=list)
     members: list[Element | Box] = field(default_factory=list)
@@ -183,7 +183,7 @@ class Grouping:
             "scope",
             side,
             path,
-            f"<<B>{text.html(label)}</B>>",
+            text.Html(f"<B>{text.html(label)}</B>"),
             parent,
             tooltip=[("backward of scope " if side == "bwd" else "scope ") + "/".join(path)],
         )
@@ -196,9 +196,9 @@ class Grouping:
         if got is not None:
             return got
         op_id = self.sel.op_id(fwd)
-        label = (
-            f'<<FONT POINT-SIZE="10">∂ {text.html(op_id)}</FONT>'
-            f'<BR/><FONT POINT-SIZE="8">{text.html(str(fwd.loc))}</FONT>>'
+        label = text.Html(
+            f'<FONT POINT-SIZE="10">∂ {text.html(op_id)}</FONT>'
+            f'<BR/><FONT POINT-SIZE="8">{text.html(str(fwd.loc))}</FONT>'
         )
         c = Cluster(
             f"cluster_{len(self.clusters)}",

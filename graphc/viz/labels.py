@@ -58,7 +58,7 @@ def _same(a: Any, b: Any) -> bool:
         return False
 
 
-def op_label(sel: Selection, node: Node, vjp_line: str | None = None) -> str:
+def op_label(sel: Selection, node: Node, vjp_line: str | None = None) -> text.Html:
     """The HTML-like label of an op node."""
     parts = [f"<B>{text.html(node.op.name)}</B>"]
     parts.extend(_SMALL.format(text.html(a)) for a in op_attr_text(node))
@@ -67,7 +67,7 @@ def op_label(sel: Selection, node: Node, vjp_line: str | None = None) -> str:
         parts.append(_SMALL.format(text.html(text.shorten(f"({args})", _ATTR_LIMIT))))
     if vjp_line is not None:
         parts.append(_SMALL.format(text.html(vjp_line)))
-    return "<" + "<BR/>".join(parts) + ">"
+    return text.Html("<BR/>".join(parts))
 
 
 def op_tooltip(sel: Selection, node: Node, n_backward: int = 0) -> list[str]:
@@ -100,7 +100,7 @@ def _column(rows: list[str], *, header: str | None = None) -> str:
     )
 
 
-def value_label(sel: Selection, v: Value, arrays: Mapping[Value, Any], *, show_grad: bool) -> str:
+def value_label(sel: Selection, v: Value, arrays: Mapping[Value, Any], *, show_grad: bool) -> text.Html:
     """The HTML-like label of a value node: identity column, then ``data`` and ``grad`` columns when arrays
     for them were given."""
     name = "seed" if v in sel.seeds else sel.printed(v)
@@ -122,10 +122,10 @@ def value_label(sel: Selection, v: Value, arrays: Mapping[Value, Any], *, show_g
             _column([text.html(s) for s in summarize(arrays[g])], header=f"grad {text.html(sel.printed(g))}")
         )
     rules = ' COLUMNS="*"' if len(cols) > 1 else ""
-    return (
-        f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2"{rules}><TR>'
+    return text.Html(
+        f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2"{rules}><TR>'
         + "".join(cols)
-        + "</TR></TABLE>>"
+        + "</TR></TABLE>"
     )
 
 
@@ -145,7 +145,7 @@ def value_tooltip(sel: Selection, v: Value, kind_text: str) -> list[str]:
     return lines
 
 
-def box_label(sel: Selection, box: Box) -> str:
+def box_label(sel: Selection, box: Box) -> text.Html:
     """The HTML-like label of a collapsed scope: its name, op counts and parameters."""
     name = ("∇ " if box.side == "bwd" else "") + "/".join(box.path)
     parts = [f"<B>{text.html(name)}</B>"]
@@ -161,7 +161,7 @@ def box_label(sel: Selection, box: Box) -> str:
         parts.append(_SMALL.format(text.html(_listing("makes", [sel.printed(g) for g in box.gradients]))))
     if not n_ops and not box.params and box.n_values:
         parts.append(_SMALL.format(f"{box.n_values} values"))
-    return "<" + "<BR/>".join(parts) + ">"
+    return text.Html("<BR/>".join(parts))
 
 
 def _listing(what: str, items: list[str], limit: int = 3) -> str:

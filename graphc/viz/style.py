@@ -183,7 +183,7 @@ def edge_attrs(kind: EdgeKind) -> dict[str, str]:
 
 def legend_label(
     values: Iterable[ValueKind], ops: Iterable[OpKind], edges: Iterable[EdgeKind], faded: bool, boxes: bool
-) -> str:
+) -> text.Html:
     """The legend as one HTML-like label: a swatch and a line of text for each kind that the picture uses."""
     rows = ['<TR><TD COLSPAN="2"><B>legend</B></TD></TR>']
 
@@ -221,4 +221,4 @@ def legend_label(
                 f'<TR><TD><FONT COLOR="{look.line}">{arrows[look.style]}</FONT></TD>'
                 f'<TD ALIGN="LEFT">{text.html(ek.value)}</TD></TR>'
             )
-    return '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2">' + "".join(rows) + "</TABLE>>"
+    return text.Html('<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2">' + "".join(rows) + "</TABLE>")

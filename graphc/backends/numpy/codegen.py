@@ -29,23 +29,43 @@ class Generated:
     source: str
     namespace: dict[str, Any]
     fn: Any
+    memory: Any = None  # the MemoryPlan used
 
 
-def generate(program: Program, binding: Mapping[Sym, int], name: str = "run") -> Generated:
-    """Write and compile the program's function ``run(a0, a1, ...) -> tuple`` for ``binding``."""
+def generate(program: Program, binding: Mapping[Sym, int], name: str = "run", *,
+             donate: frozenset[str] = frozenset(), plan_memory: bool = True) -> Generated:
+    """Write and compile the program's function ``run(a0, a1, ...) -> tuple`` for ``binding``.
+
+    With ``plan_memory``, intermediates live in buffers allocated once for this specialisation and shared by
+    liveness (see :mod:`graphc.passes.memory`), and donated inputs are updated in place.
+    """
+    from graphc.backends.numpy.kernels import out_call, supports_out
+    from graphc.passes.memory import MemoryPlan
+    from graphc.passes.memory import plan_memory as make_plan
+
     ctx = LowerCtx(binding)
     names: dict[Value, str] = {}
     params = []
     for i, v in enumerate(program.inputs):
         names[v] = f"a{i}"
         params.append(f"a{i}")
+    plan = (make_plan(program.nodes, program.inputs, program.outputs, binding, donate, supports_out)
+            if plan_memory else MemoryPlan())
+    for buf, (shape, dtype) in plan.buffers.items():
+        ctx.consts[buf] = np.empty(shape, dtype)
     body: list[str] = []
     counter = 0
     for node in program.nodes:
         lower = TABLE.get(node.op.name)
         if lower is None:
             raise LoweringError(f"numpy backend: no lowering for op {node.op.name!r}", loc=node.loc)
-        expr = lower(node, [names[v] for v in node.inputs], ctx)
+        args = [names[v] for v in node.inputs]
+        target = plan.out.get(node)
+        if target is not None:
+            dest = names[target] if isinstance(target, Value) else target
+            expr = out_call(node, args, dest, ctx)
+        else:
+            expr = lower(node, args, ctx)
         if node.op.name == "constant":  # refer to the constant by its table name: no assignment needed
             names[node.outputs[0]] = expr
             continue
@@ -63,7 +83,7 @@ def generate(program: Program, binding: Mapping[Sym, int], name: str = "run") ->
     namespace.update(ctx.consts)
     code = compile(source, f"<graphc:{program.graph.name}>", "exec")
     exec(code, namespace)  # noqa: S102 - the source contains generated identifiers only (see module docstring)
-    return Generated(source, namespace, namespace[name])
+    return Generated(source, namespace, namespace[name], plan)
 
 
 def evaluate_node(node: Node, arrays: Sequence[Any]) -> tuple[Any, ...]:

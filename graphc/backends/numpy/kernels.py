@@ -13,8 +13,6 @@ A group's intermediates are never all materialised:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-
 from graphc.backends.numpy.lowering import LowerCtx, int_, ints
 from graphc.ir.graph import Graph, Node, Value
 
@@ -71,24 +69,35 @@ def _blockable(node: Node, body: Graph, ctx: LowerCtx) -> bool:
     return True
 
 
-def kernel(node: Node, ctx: LowerCtx, name: str) -> str:
-    """Source of ``def name(x0, x1, …)`` computing the fused node (see the module docstring)."""
+def kernel(node: Node, ctx: LowerCtx, name: str, with_out: bool = False) -> str:
+    """Source of ``def name(x0, x1, …[, out])`` computing the fused node (see the module docstring).
+
+    With ``with_out`` the kernel writes its result into the array ``out`` (memory planning chose it) and
+    returns it; ``out`` may be one of the inputs, read before it is overwritten.
+    """
     body: Graph = node.attrs["body"]
     if _blockable(node, body, ctx):
-        return _blocked_kernel(body, ctx, name)
-    return _inplace_kernel(body, ctx, name)
+        return _blocked_kernel(body, ctx, name, with_out)
+    return _inplace_kernel(body, ctx, name, with_out)
 
 
-def _inplace_kernel(body: Graph, ctx: LowerCtx, name: str) -> str:
+def _inplace_kernel(body: Graph, ctx: LowerCtx, name: str, with_out: bool) -> str:
     from graphc.backends.numpy.lowering import TABLE
 
     names: dict[Value, str] = {v: f"x{i}" for i, v in enumerate(body.inputs)}
     owned: set[Value] = set()  # values held in a buffer this kernel allocated (safe to overwrite)
     last = _last_uses(body)
-    lines = [f"def {name}({', '.join(names[v] for v in body.inputs)}):"]
+    params = [names[v] for v in body.inputs] + (["out"] if with_out else [])
+    lines = [f"def {name}({', '.join(params)}):"]
+    final = body.nodes[-1]
     for k, n in enumerate(body.nodes):
         out = n.outputs[0]
         args = [names[v] for v in n.inputs]
+        if with_out and n is final:
+            src = _call(n, args, "out", ctx)
+            lines.append(f"    {src}" if src is not None else f"    _np.copyto(out, {TABLE[n.op.name](n, args, ctx)})")
+            lines.append("    return out")
+            return "\n".join(lines)
         reuse = next((v for v in n.inputs if v in owned and last[v] == k and v.type == out.type), None)
         src = _call(n, args, names[reuse] if reuse is not None else None, ctx)
         if src is not None:
@@ -106,15 +115,16 @@ def _inplace_kernel(body: Graph, ctx: LowerCtx, name: str) -> str:
     return "\n".join(lines)
 
 
-def _blocked_kernel(body: Graph, ctx: LowerCtx, name: str) -> str:
+def _blocked_kernel(body: Graph, ctx: LowerCtx, name: str, with_out: bool) -> str:
     out = body.outputs[0]
     shape = ctx.dims(out.shape)
     dtype = ctx.const(out.dtype.numpy)
     full = [v for v in body.inputs if ctx.dims(v.shape) == shape]
-    params = [f"x{i}" for i in range(len(body.inputs))]
-    lines = [f"def {name}({', '.join(params)}):",
-             f"    out = _np.empty({ints(shape)}, {dtype})",
-             "    fo = out.reshape(-1)"]
+    params = [f"x{i}" for i in range(len(body.inputs))] + (["out"] if with_out else [])
+    lines = [f"def {name}({', '.join(params)}):"]
+    if not with_out:
+        lines.append(f"    out = _np.empty({ints(shape)}, {dtype})")
+    lines.append("    fo = out.reshape(-1)")
     names: dict[Value, str] = {}
     for i, v in enumerate(body.inputs):
         if v in full:
@@ -167,4 +177,36 @@ def _call_checked(n: Node, args: list[str], dst: str, ctx: LowerCtx) -> str:
     return src
 
 
-KernelGen = Callable[[Node, LowerCtx, str], str]
+def supports_out(node: Node) -> bool:
+    """Whether the NumPy backend can direct this node's output into a given array (see :func:`out_call`)."""
+    op = node.op.name
+    if op in ("matmul", "fused"):
+        return True
+    if op in ("sum", "mean", "max"):
+        return node.inputs[0].dtype.is_float
+    return _call(node, ["x"] * len(node.inputs), "o", _PROBE) is not None
+
+
+class _Probe(LowerCtx):
+    def __init__(self) -> None:
+        super().__init__({})
+
+
+_PROBE = _Probe()
+
+
+def out_call(node: Node, args: list[str], out: str, ctx: LowerCtx) -> str:
+    """Source computing ``node`` into the array named ``out`` (for nodes where :func:`supports_out` holds)."""
+    op = node.op.name
+    if op == "matmul":
+        return f"_np.matmul({args[0]}, {args[1]}, out={out})"
+    if op in ("sum", "mean", "max"):
+        return (f"_np.{op}({args[0]}, axis={ints(node.attrs['axis'])}, keepdims={bool(node.attrs['keepdims'])!r}, "
+                f"out={out})")
+    if op == "fused":
+        fname = f"_fused{len(ctx.functions)}"
+        ctx.functions.append(kernel(node, ctx, fname, with_out=True))
+        return f"{fname}({', '.join([*args, out])})"
+    src = _call(node, args, out, ctx)
+    assert src is not None
+    return src
