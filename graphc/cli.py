@@ -1,7 +1,8 @@
 """The ``graphc`` command.
 
     graphc --version
-    graphc print MODEL.py [--loc]          print the IR of the graph a model file builds
+    graphc print MODEL.py [--loc] [--after PASS] [--stats]
+                                           print the IR of the graph a model file builds
     graphc demo [--out DIR] [--backend B]  train the digits MLP, print its accuracy, write graph renders
 
 A model file defines ``build()`` returning a graph (or its outputs), or a variable ``graph``; see
@@ -23,8 +24,32 @@ def _cmd_print(args: argparse.Namespace) -> int:
     from graphc.modelfile import load_model_file
 
     graph = load_model_file(args.model)
-    print(format_graph(graph, with_loc=args.loc))
+    if args.after is None and not args.stats:
+        print(format_graph(graph, with_loc=args.loc))
+        return 0
+    from graphc.passes import optimize
+
+    keep = [args.after] if args.after else []
+    result = optimize(graph, keep=keep, verify_each=True)
+    if args.after:
+        print(format_graph(result.snapshots[args.after], with_loc=args.loc))
+    if args.stats:
+        print(result.stats())
+        print(memory_stats(result.graph, args.batch))
     return 0
+
+
+def memory_stats(graph: object, batch: int) -> str:
+    """The NumPy backend's memory plan for ``graph`` with every symbolic dimension bound to ``batch``."""
+    from graphc.backends.numpy.kernels import supports_out
+    from graphc.ir.graph import Graph
+    from graphc.passes.memory import plan_memory
+
+    assert isinstance(graph, Graph)
+    syms = {d for v in graph.inputs for d in v.shape if not isinstance(d, int)}
+    plan = plan_memory(graph.nodes, graph.inputs, graph.outputs, dict.fromkeys(syms, batch), frozenset(),
+                       supports_out)
+    return f"memory (symbols = {batch}): {plan.summary()}"
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -42,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("print", help="print the IR of the graph a model file builds")
     p.add_argument("model", help="a Python file defining build() (or a variable `graph`)")
     p.add_argument("--loc", action="store_true", help="append each node's source file:line")
+    p.add_argument("--after", metavar="PASS", help="print the graph after this pass of the default pipeline "
+                   "(constant_folding, algebraic, cse, dce, fusion)")
+    p.add_argument("--stats", action="store_true", help="per-pass time and node counts, and the memory plan")
+    p.add_argument("--batch", type=int, default=32, help="size of symbolic dimensions for --stats (default 32)")
     p.set_defaults(func=_cmd_print)
 
     d = sub.add_parser("demo", help="train the digits MLP and write forward/backward graph renders")

@@ -80,11 +80,23 @@ def format_attr(v: Any) -> str:
     if isinstance(v, tuple):
         return "(" + ",".join(format_attr(x) for x in v) + ("," if len(v) == 1 else "") + ")"
     if isinstance(v, Graph):
-        return f"<graph {quote_name(v.name)}>"
+        return "{" + "·".join(n.op.name for n in v.nodes if n.op.name != "constant") + "}"
     return str(v)
 
 
-def format_node(node: Node, namer: Namer, *, with_loc: bool = False) -> str:
+def format_node(node: Node, namer: Namer, *, with_loc: bool = False, indent: str = "") -> str:
+    """One equation; a node holding subgraphs (a fused group, a loop body) is followed by each body, indented."""
+    line = indent + _equation(node, namer, with_loc=with_loc)
+    for key, v in node.attrs.items():
+        if isinstance(v, Graph):
+            inner = Namer()
+            body = format_graph(v, with_loc=with_loc, namer=inner).splitlines()
+            line += "\n" + "\n".join(f"{indent}    {ln}" if i else f"{indent}    {key} = {ln}"
+                                        for i, ln in enumerate(body))
+    return line
+
+
+def _equation(node: Node, namer: Namer, *, with_loc: bool = False) -> str:
     outs = ", ".join(f"{namer.ref(o)}:{o.type}" for o in node.outputs)
     attrs = ""
     if node.attrs:

@@ -37,6 +37,12 @@ def verify(graph: Graph) -> None:
             expected = infer_types(node.op, tuple(v.type for v in node.inputs), node.attrs, node.loc)
         except GraphcError as e:
             raise VerifyError(f"{where}: inputs no longer satisfy the op's rules: {e}") from None
+        for key, attr in node.attrs.items():
+            if isinstance(attr, Graph):
+                try:
+                    verify(attr)
+                except VerifyError as e:
+                    raise VerifyError(f"{where}: subgraph {key!r}: {e}") from None
         if len(expected) != len(node.outputs):
             raise VerifyError(f"{where}: has {len(node.outputs)} outputs, its rules give {len(expected)}")
         for i, (out, t) in enumerate(zip(node.outputs, expected, strict=True)):

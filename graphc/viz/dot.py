@@ -103,7 +103,7 @@ class _Builder:
             fwd = n.tags.get("grad_of")
             if role(n) == "backward" and isinstance(fwd, Node):
                 self.n_backward[fwd] += 1
-        # fused nodes drawn as clusters: outer input i → [(inner consumer id, label)]; outer output j → inner id
+        # fused nodes drawn as clusters: input i → [(inner consumer id, label)]; output j → inner producer id
         self.fused_in: dict[Node, list[list[tuple[str, str | None]]]] = {}
         self.fused_out: dict[Node, list[str | None]] = {}
         self.seen_edges: set[tuple[str, str, EdgeKind]] = set()

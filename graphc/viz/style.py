@@ -221,4 +221,5 @@ def legend_label(
                 f'<TR><TD><FONT COLOR="{look.line}">{arrows[look.style]}</FONT></TD>'
                 f'<TD ALIGN="LEFT">{text.html(ek.value)}</TD></TR>'
             )
-    return text.Html('<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2">' + "".join(rows) + "</TABLE>")
+    table = '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2">'
+    return text.Html(table + "".join(rows) + "</TABLE>")

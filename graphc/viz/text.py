@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 
 
 class Html(str):
-    """An HTML-like DOT label, written between ``<`` and ``>`` as is (its text must come from :func:`html`)."""
+    """An HTML-like DOT label, written between ``<`` and ``>`` as is (its text comes from :func:`html`)."""
 
 
 class Escaped(str):

@@ -12,7 +12,7 @@ import pytest
 # the helpers in vizkit.py, so this folder goes on the path (vizkit is a name nothing else uses).
 sys.path.insert(0, os.path.dirname(__file__))
 
-from vizkit import MLP, Dot, build_chain, build_mlp, parse_dot  # noqa: E402
+from vizkit import MLP, Dot, build_chain, build_mlp, parse_dot
 
 from graphc.ir.graph import Graph
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from vizkit import MLP, Dot
+
 import graphc as gc
 from graphc.ir.graph import Graph
 from graphc.viz import render
-from vizkit import MLP, Dot
 
 
-def test_collapse_draws_one_box_per_top_level_scope(chain: Callable[..., Graph], dot: Callable[[str], Dot]) -> None:
+def test_collapse_draws_one_box_per_top_level_scope(
+    chain: Callable[..., Graph], dot: Callable[[str], Dot]
+) -> None:
     g = chain(5)
     fwd = dot(render(g, "forward", collapse=True).source)
     assert len(fwd.ids("s")) == 5  # layer0 … layer4

@@ -1,4 +1,4 @@
-"""Run values on the picture: tensor summaries in value nodes and micrograd's data | grad box at tensor scale."""
+"""Run values on the picture: tensor summaries in value nodes, micrograd's data | grad box at tensor scale."""
 
 from __future__ import annotations
 
@@ -71,7 +71,8 @@ def test_value_nodes_show_summaries_and_gradients(mlp: MLP, dot: Callable[[str],
     # a small tensor (3 elements) is printed in full
     gb2 = vals[mlp.grads["fc2/b"]]
     d = dot(render(mlp.graph, "backward", values=vals).source)
-    assert "[" + ", ".join(f"{float(x):.4g}" for x in gb2) + "]" in d.nodes[f"v{mlp.grads['fc2/b'].id}"]["label"]
+    full = "[" + ", ".join(f"{float(x):.4g}" for x in gb2) + "]"
+    assert full in d.nodes[f"v{mlp.grads['fc2/b'].id}"]["label"]
     # a hidden activation gets its gradient beside it too (∂loss/∂h, read off autodiff's tags)
     assert "grad %" in dot(render(mlp.graph, "joint", values=vals).source).nodes[f"v{mlp.hidden.id}"]["label"]
 

@@ -1,4 +1,4 @@
-"""Helpers for the renderer tests: a 2-layer MLP with loss and gradients, a deep chain, and a small DOT reader.
+"""Helpers for the renderer tests: a 2-layer MLP with loss and gradients, a deep chain, a small DOT reader.
 
 The DOT reader understands exactly what :mod:`graphc.viz` emits (one statement per line, quoted or HTML-like
 attribute values), which is enough to count nodes, edges and clusters and to read attributes back.
@@ -48,7 +48,7 @@ def build_mlp() -> MLP:
 
 
 def build_chain(depth: int, width: int = 8) -> Graph:
-    """``h = tanh(h @ W_i + b_i)`` in scopes ``layer{i}``, loss ``mean(h*h)``, gradients for every parameter."""
+    """``h = tanh(h @ W_i + b_i)`` in scopes ``layer{i}``, loss ``mean(h*h)``, gradients for all parameters."""
     with gc.Graph("chain") as g:
         h = gc.placeholder("x", (16, width))
         params = []
@@ -64,7 +64,7 @@ def build_chain(depth: int, width: int = 8) -> Graph:
     return g
 
 
-# -- reading DOT back -------------------------------------------------------------------------------------------
+# -- reading DOT back --------------------------------------------------------------------------------------
 
 _NODE = re.compile(r"^\s*([A-Za-z_]\w*) \[(.*)\]$")
 _EDGE = re.compile(r"^\s*([A-Za-z_]\w*) -> ([A-Za-z_]\w*)(?: \[(.*)\])?$")
