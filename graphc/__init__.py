@@ -37,7 +37,7 @@ from graphc.ir import ops as _ops  # registers every op
 from graphc.ir.printer import format_graph
 
 __all__ = [  # noqa: RUF022 - grouped by topic
-    "__version__", "Executable", "compile", "dsl", "grad", "init_params", "format_graph", "verify",
+    "__version__", "Executable", "compile", "dsl", "grad", "init_params", "render", "format_graph", "verify",
     "Graph", "Value", "TensorType", "DType", "Sym", "BATCH", "float32", "float64", "int32", "int64", "bool_",
     "GraphcError", "ShapeError", "DTypeError", "AttrError", "FeedError", "GradError", "GraphBuildError",
     "UnknownOpError", "VerifyError", "LoweringError", "PassError", "CheckpointError",
@@ -46,3 +46,4 @@ __all__ = [  # noqa: RUF022 - grouped by topic
 del _ops
 
 from graphc import losses, nn, optim, train  # noqa: E402 - after the core they build on
+from graphc.viz import render  # noqa: E402

@@ -50,6 +50,8 @@ def grad(
     if loss not in graph.meta.setdefault("losses", []):
         graph.meta["losses"].append(loss)
     backprop(on_path, cts, depends, tag=True)
+    # forward value → its cotangent, so renderers can show each activation's gradient beside it
+    graph.meta.setdefault("cotangents", {}).update(cts)
 
     results: list[Value] = []
     for t in targets:

@@ -3,6 +3,7 @@
     graphc --version
     graphc print MODEL.py [--loc] [--after PASS] [--stats]
                                            print the IR of the graph a model file builds
+    graphc render MODEL.py [--view forward|backward|joint] [-o OUT.svg] [--collapse] [--after PASS]
     graphc demo [--out DIR] [--backend B]  train the digits MLP, print its accuracy, write graph renders
 
 A model file defines ``build()`` returning a graph (or its outputs), or a variable ``graph``; see
@@ -52,6 +53,13 @@ def memory_stats(graph: object, batch: int) -> str:
     return f"memory (symbols = {batch}): {plan.summary()}"
 
 
+def _cmd_render(args: argparse.Namespace) -> int:
+    from graphc.viz.cli import render_command
+
+    render_command(args.model, args.view, args.out, args.format, args.collapse, args.depth, args.after)
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from graphc.demo import run_demo
 
@@ -72,6 +80,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stats", action="store_true", help="per-pass time and node counts, and the memory plan")
     p.add_argument("--batch", type=int, default=32, help="size of symbolic dimensions for --stats (default 32)")
     p.set_defaults(func=_cmd_print)
+
+    r = sub.add_parser("render", help="draw the graph a model file builds: forward, backward or joint view")
+    r.add_argument("model", help="a Python file defining build() (or a variable `graph`)")
+    r.add_argument("--view", default="forward", choices=["forward", "backward", "joint"])
+    r.add_argument("-o", "--out", help="output file: .svg/.png/.pdf need Graphviz's `dot`, .dot always "
+                   "works (default: MODEL-VIEW.svg, or .dot without `dot`)")
+    r.add_argument("--format", choices=["dot", "gv", "svg", "png", "pdf"],
+                   help="output format (default: from the suffix of --out)")
+    r.add_argument("--collapse", action="store_true", help="draw each top-level name scope as one box")
+    r.add_argument("--depth", type=int, help="keep N name-scope levels as clusters, collapse deeper ones")
+    r.add_argument("--after", help="draw the graph as the pass pipeline leaves it after this pass "
+                   "(input, constant_folding, algebraic, cse, dce, fusion)")
+    r.set_defaults(func=_cmd_render)
 
     d = sub.add_parser("demo", help="train the digits MLP and write forward/backward graph renders")
     d.add_argument("--out", default="graphc-out", help="folder for the renders (default: graphc-out)")

@@ -49,12 +49,6 @@ def run_demo(out: str = "graphc-out", backend: str = "numpy", epochs: int = 40, 
 
 
 def _write_renders(graph: object, out: str) -> list[str]:
-    from graphc.viz import dot_available, render
+    from graphc.viz import save_views
 
-    fmt = "svg" if dot_available() else "dot"
-    paths = []
-    for view in ("forward", "backward", "joint"):
-        path = os.path.join(out, f"{view}.{fmt}")
-        render(graph, view=view).save(path)  # type: ignore[arg-type]
-        paths.append(path)
-    return paths
+    return [str(p) for p in save_views(graph, out)]  # type: ignore[arg-type]

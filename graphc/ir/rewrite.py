@@ -70,10 +70,16 @@ class Rebuilder:
         if "gradients" in meta:
             self.dst.meta["gradients"] = {self.map[k]: self.map[v] for k, v in meta["gradients"].items()
                                           if k in self.map and v in self.map}
+        if "cotangents" in meta:
+            self.dst.meta["cotangents"] = {self.map[k]: self.map[v] for k, v in meta["cotangents"].items()
+                                           if k in self.map and v in self.map}
         for n in self.dst.nodes:  # backward nodes keep pointing at (the copies of) their forward nodes
             fwd = n.tags.get("grad_of")
             if fwd is not None and fwd in self.node_map:
                 n.tags = {**n.tags, "grad_of": self.node_map[fwd]}
+            seed = n.tags.get("seed_of")
+            if isinstance(seed, Value) and seed in self.map:
+                n.tags = {**n.tags, "seed_of": self.map[seed]}
         return self.dst
 
 

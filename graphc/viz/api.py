@@ -92,18 +92,17 @@ def _graph_and_outputs(obj: Any, outputs: Iterable[Value] | None) -> tuple[Graph
     if isinstance(obj, Graph):
         return obj, list(outputs) if outputs is not None else None
     if isinstance(obj, Value):
-        vals = [obj]
+        vals: list[Any] = [obj]
     elif isinstance(obj, Mapping):
         vals = list(obj.values())
-    elif (
-        isinstance(obj, Sequence)
-        and not isinstance(obj, str)
-        and obj
-        and all(isinstance(v, Value) for v in obj)
-    ):
+    elif isinstance(obj, Sequence) and not isinstance(obj, str):
         vals = list(obj)
     else:
-        raise RenderError(f"render: expected a Graph, a value or a list of values, got {type(obj).__name__}")
+        vals = []
+    if not vals or not all(isinstance(v, Value) for v in vals):
+        raise RenderError(
+            f"render: expected a Graph, a value, or a list or dict of values, got {type(obj).__name__}"
+        )
     graph = vals[0].graph
     if any(v.graph is not graph for v in vals):
         raise RenderError("render: the values belong to different graphs")
@@ -141,7 +140,8 @@ def render(
     ``collapse=True`` draws every top-level name scope as one box; ``depth=N`` keeps N scope levels as
     clusters and collapses deeper ones (implies collapsing). ``path`` writes the picture (format from
     ``format`` or the suffix: ``.dot`` always works, ``.svg``/``.png``/``.pdf`` need the Graphviz ``dot``
-    program and raise :class:`DotNotFoundError` with install instructions without it).
+    program and raise :class:`DotNotFoundError` with install instructions without it); ``format`` is also
+    what :meth:`Rendered.pipe` returns by default (svg otherwise).
 
     Drawing options: ``rankdir`` (default ``"LR"``, micrograd's left-to-right, and ``"TB"`` for the backward
     view, where gradients flow down from the loss to the parameters; in the joint view gradient edges are laid

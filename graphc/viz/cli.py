@@ -43,8 +43,8 @@ def differentiate_if_needed(graph: Graph, view: str, log: TextIO) -> Graph:
     grads = grad(scalars[0], params, unused="zero")
     graph.outputs = [*graph.outputs, *grads]
     print(
-        f"graphc: {graph.name}: no gradients in the model file; differentiated its output {scalars[0]!r} "
-        f"with respect to {len(params)} parameter(s)",
+        f"graphc: {graph.name}: the model file built no gradients; differentiated its scalar output (the "
+        f"loss) with respect to its {len(params)} trainable parameter(s)",
         file=log,
     )
     return graph
@@ -66,7 +66,7 @@ def snapshot_after(graph: Graph, after: str) -> Graph:
     try:
         grads: list[Value] = list(graph.meta.get("gradients", {}).values())
         outputs = list(dict.fromkeys([*graph.outputs, *grads]))
-        return optimize(graph, outputs, keep=[after]).snapshots[after]
+        return optimize(graph, outputs, keep=[after], verify_each=True).snapshots[after]
     except PassError as e:
         raise RenderError(f"--after {after}: {e}") from e
 

@@ -65,6 +65,24 @@ class Options:
     mirror: bool = False  # gradient edges laid out against the flow (the joint view)
 
 
+_CAPTIONS = {
+    "backward": "backprop: gradients flow from the seed ∂loss/∂loss = 1 to ∂loss/∂ of each input;\n"
+    "each dotted box holds the ops that differentiate one forward op (∂ op → %y); faded values are forward "
+    "values they read",
+    "joint": "forward data flows in black, gradients in red from the seed ∂loss/∂loss = 1 back to each "
+    "parameter;\ndotted links join each gradient to its parameter and each ∂ box to the op it differentiates",
+}
+
+
+def _caption(view: str, opts: Options) -> str:
+    """A short reading guide under the title of the backward and joint views (none with a custom title)."""
+    words = _CAPTIONS.get(view)
+    if words is None or opts.title is not None or not opts.legend:
+        return ""
+    body = "<BR/>".join(text.html(line) for line in words.split("\n"))
+    return f'<BR/><FONT POINT-SIZE="10">{body}</FONT>'
+
+
 class _Writer:
     """DOT statements into a list of lines, indented by cluster depth."""
 
@@ -106,6 +124,9 @@ class _Builder:
         # fused nodes drawn as clusters: input i → [(inner consumer id, label)]; output j → inner producer id
         self.fused_in: dict[Node, list[list[tuple[str, str | None]]]] = {}
         self.fused_out: dict[Node, list[str | None]] = {}
+        # a fused node's own id names no DOT node: links to or from it attach to an inner op, clipped at the
+        # cluster border (fused node id → (inner op id, cluster name))
+        self.fused_anchor: dict[str, tuple[str, str]] = {}
         self.seen_edges: set[tuple[str, str, EdgeKind]] = set()
 
     # -- nodes and clusters ---------------------------------------------------------------------------------
@@ -123,7 +144,7 @@ class _Builder:
                 "fontname": style.FONT,
                 "fontsize": "14",
                 "labelloc": "t",
-                "label": text.Html(f"<B>{text.html(title)}</B>"),
+                "label": text.Html(f"<B>{text.html(title)}</B>" + _caption(sel.view, opts)),
             },
         )
         out.stmt("node", {"fontname": style.FONT, "fontsize": "11", "height": "0.3"})
@@ -223,11 +244,15 @@ class _Builder:
         index = {v: i for i, v in enumerate(body.inputs)}
         ins: list[list[tuple[str, str | None]]] = [[] for _ in body.inputs]
         inner_edges: list[tuple[str, str, str | None]] = []
-        self.out.open(f"cluster_fused_{node.id}")
+        cluster = f"cluster_fused_{node.id}"
+        if inner:
+            self.fused_anchor[element_id(node)] = (f"n{inner[0].id}", cluster)
+        outs = self.sel.op_id(node).removeprefix(node.op.name)
+        self.out.open(cluster)
         self.out.stmt(
             "graph",
             {
-                "label": text.Html(f"<B>fused</B> {text.html(self.sel.op_id(node))}"),
+                "label": text.Html(f"<B>{text.html(node.op.name)}</B>{text.html(outs)}"),
                 "fontname": style.FONT,
                 "fontsize": "10",
                 "tooltip": text.lines([self.sel.op_id(node), f"at {node.loc.full}", f"{len(inner)} ops"]),
@@ -291,6 +316,10 @@ class _Builder:
     ) -> None:
         if src is None or dst is None or src == dst:
             return
+        if src in self.fused_anchor:
+            src, extra["ltail"] = self.fused_anchor[src]
+        if dst in self.fused_anchor:
+            dst, extra["lhead"] = self.fused_anchor[dst]
         if src in self._boxes or dst in self._boxes:  # a box edge stands for all parallel edges
             key = (src, dst, kind)
             if key in self.seen_edges:

@@ -145,7 +145,8 @@ def select(
     else:
         chosen = list(base)
 
-    marked = set(outs) if outs else set(graph.outputs)
+    marked_order = outs if outs else list(graph.outputs)
+    marked = set(marked_order)
     meta: dict[str, Any] = graph.meta
     losses = [v for v in meta.get("losses", ()) if isinstance(v, Value) and v.graph is graph]
     gradient_of: dict[Value, Value] = {}
@@ -208,7 +209,7 @@ def select(
     for n in ops:
         for v in n.inputs:
             read(v)
-    for v in marked:
+    for v in marked_order:  # in order: a render must not depend on set iteration
         if v not in drawn and (v.producer is None or v.producer in chosen_set):
             read(v)
     for loss in seeds.values():
@@ -262,7 +263,7 @@ def infer_cotangents(graph: Graph) -> dict[Value, Value]:
             groups.setdefault(fwd, []).append(n)
     found: dict[Value, Value] = {}
     for fwd, members in groups.items():
-        if len(fwd.outputs) != 1:
+        if len(fwd.outputs) != 1 or fwd.outputs[0].graph is not graph:  # a pass replaced the forward node
             continue
         inside = set(members)
         outside: set[Value] = set()

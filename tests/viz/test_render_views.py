@@ -99,6 +99,29 @@ def test_styles_per_kind(mlp: MLP, dot: Callable[[str], Dot]) -> None:
     assert d.edges_between(_node_id(mlp.loss), seed), "the seed hangs off its loss"
 
 
+@pytest.mark.parametrize("view", ["forward", "backward", "joint"])
+@pytest.mark.parametrize("depth", [None, 0])
+def test_every_edge_joins_declared_nodes(
+    mlp: MLP, dot: Callable[[str], Dot], view: str, depth: int | None
+) -> None:
+    d = dot(render(mlp.graph, view, depth=depth).source)
+    assert not d.undeclared() and not d.dangling_clusters()
+
+
+def test_renders_are_deterministic(dot: Callable[[str], Dot]) -> None:
+    import re
+
+    from vizkit import build_mlp
+
+    def canonical(src: str) -> str:
+        ids: dict[str, str] = {}
+        return re.sub(r"\b[nv]\d+\b", lambda m: ids.setdefault(m.group(0), f"x{len(ids)}"), src)
+
+    for view in ("forward", "backward", "joint"):
+        first, second = (render(build_mlp().graph, view).source for _ in range(2))
+        assert canonical(first) == canonical(second)
+
+
 def test_constants_are_drawn_as_values() -> None:
     import numpy as np
 

@@ -48,7 +48,7 @@ def build_mlp() -> MLP:
 
 
 def build_chain(depth: int, width: int = 8) -> Graph:
-    """``h = tanh(h @ W_i + b_i)`` in scopes ``layer{i}``, loss ``mean(h*h)``, gradients for all parameters."""
+    """``h = tanh(h @ W_i + b_i)`` in scopes ``layer{i}``, loss ``mean(h*h)``, grads of all params."""
     with gc.Graph("chain") as g:
         h = gc.placeholder("x", (16, width))
         params = []
@@ -121,6 +121,14 @@ class Dot:
 
     def edges_between(self, src: str, dst: str) -> list[dict[str, str]]:
         return [a for s, d, a in self.edges if s == src and d == dst]
+
+    def undeclared(self) -> set[str]:
+        """Edge ends that name no node statement (dot would invent a bare ellipse for each)."""
+        return {end for s, d, _ in self.edges for end in (s, d) if end not in self.nodes}
+
+    def dangling_clusters(self) -> set[str]:
+        """``lhead``/``ltail`` attributes naming no cluster."""
+        return {a[k] for _, _, a in self.edges for k in ("lhead", "ltail") if k in a} - set(self.clusters)
 
 
 def parse_dot(source: str) -> Dot:
