@@ -14,6 +14,7 @@ NumPy or JAX backend, and render it with graphviz::
 
 from graphc import dsl
 from graphc._version import __version__
+from graphc.autodiff import grad
 from graphc.backends import Executable, compile
 from graphc.dsl import *  # noqa: F403 - the DSL is graphc's main namespace
 from graphc.errors import (
@@ -30,13 +31,12 @@ from graphc.errors import (
     UnknownOpError,
     VerifyError,
 )
-from graphc.autodiff import grad
 from graphc.init import init_params
 from graphc.ir import BATCH, DType, Graph, Sym, TensorType, Value, bool_, float32, float64, int32, int64, verify
 from graphc.ir import ops as _ops  # registers every op
 from graphc.ir.printer import format_graph
 
-__all__ = [  # noqa: RUF022 - grouped by topic
+__all__ = [
     "__version__", "Executable", "compile", "dsl", "grad", "init_params", "render", "format_graph", "verify",
     "Graph", "Value", "TensorType", "DType", "Sym", "BATCH", "float32", "float64", "int32", "int64", "bool_",
     "GraphcError", "ShapeError", "DTypeError", "AttrError", "FeedError", "GradError", "GraphBuildError",
@@ -45,5 +45,5 @@ __all__ = [  # noqa: RUF022 - grouped by topic
 ]
 del _ops
 
-from graphc import losses, nn, optim, train  # noqa: E402 - after the core they build on
+from graphc import losses, nn, optim, train  # noqa: E402, F401 - after the core they build on
 from graphc.viz import render  # noqa: E402

@@ -12,7 +12,7 @@ from graphc.errors import GraphcError
 BACKENDS = ("numpy", "jax")
 
 
-def compile(  # noqa: A001 - graphc.compile is the library's verb
+def compile(
     outputs: OutputSpec, *, backend: str = "numpy", passes: Iterable[str] | str | None = "default",
     verify: bool = False, **options: Any
 ) -> Executable:
@@ -39,7 +39,7 @@ def compile(  # noqa: A001 - graphc.compile is the library's verb
 
         exe: Executable = NumpyExecutable(program, **options)
     elif backend == "jax":
-        from graphc.backends.jax import JaxExecutable  # type: ignore[import-not-found]
+        from graphc.backends.jax import JaxExecutable
 
         exe = JaxExecutable(program, **options)
     else:

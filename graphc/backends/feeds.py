@@ -25,7 +25,8 @@ def check_names(names: Sequence[str], feeds: Mapping[str, Any]) -> None:
     if missing:
         parts.append("missing feed(s) " + ", ".join(map(repr, missing)))
     if extra:
-        parts.append("unexpected feed(s) " + ", ".join(map(repr, extra)) + f" (expected: {', '.join(map(repr, names))})")
+        expected = ", ".join(map(repr, names))
+        parts.append("unexpected feed(s) " + ", ".join(map(repr, extra)) + f" (expected: {expected})")
     if parts:
         raise FeedError("; ".join(parts))
 

@@ -34,5 +34,5 @@ def load_digits(test_fraction: float = 0.2, seed: int = 0, images: bool = False)
     x, y = x[order], y[order]
     if images:
         x = x.reshape(-1, 1, 8, 8)
-    n_test = int(round(len(x) * test_fraction))
+    n_test = round(len(x) * test_fraction)
     return Split(x[n_test:], y[n_test:], x[:n_test], y[:n_test])

@@ -42,7 +42,7 @@ def div(a: Any, b: Any) -> Value:
     return _binary("div", a, b)
 
 
-def pow(a: Any, b: Any) -> Value:  # noqa: A001 - mirrors NumPy's name
+def pow(a: Any, b: Any) -> Value:
     """``a ** b`` (floating point)."""
     return _binary("pow", a, b)
 
@@ -114,7 +114,7 @@ def sqrt(x: Any) -> Value:
     return _unary("sqrt", x)
 
 
-def abs(x: Any) -> Value:  # noqa: A001 - mirrors NumPy's name
+def abs(x: Any) -> Value:
     return _unary("abs", x)
 
 

@@ -30,7 +30,7 @@ def _resolve_reshape(x: Value, shape: Sequence[Any]) -> Shape:
     if sum(1 for d in target if d is None) > 1:
         raise ShapeError(f"reshape: at most one -1 allowed in {tuple(shape)}", loc=capture())
     in_static = math.prod(d for d in x.shape if isinstance(d, int))
-    in_syms = sorted((d.name for d in x.shape if isinstance(d, Sym)))
+    in_syms = sorted(d.name for d in x.shape if isinstance(d, Sym))
     out_static = math.prod(d for d in target if isinstance(d, int))
     out_syms = sorted(d.name for d in target if isinstance(d, Sym))
     bad = ShapeError(f"reshape: cannot reshape {x.type} to {tuple(shape)}", loc=capture())
@@ -132,7 +132,7 @@ def concat(xs: Sequence[Any], axis: int = 0) -> Value:
     return vs[0].graph.emit("concat", tuple(vs), {"axis": a})[0]
 
 
-def slice(x: Any, slices: Sequence[tuple[int, int, int]]) -> Value:  # noqa: A001
+def slice(x: Any, slices: Sequence[tuple[int, int, int]]) -> Value:
     """Basic strided slice: one ``(start, stop, step)`` per axis with Python slice semantics."""
     v = lift(x)
     return v.graph.emit("slice", (v,), {"slices": tuple(slices)})[0]
@@ -188,6 +188,7 @@ def index(x: Any, key: Any) -> Value:
         else:
             raise ShapeError(f"index: unsupported index {k!r} (ints, slices, ..., None only)", loc=capture())
         axis += 1
-    full = all(s == (0, END, 1) or (isinstance(d, int) and s == (0, d, 1)) for s, d in zip(slices, v.shape))
+    full = all(s == (0, END, 1) or (isinstance(d, int) and s == (0, d, 1))
+               for s, d in zip(slices, v.shape, strict=True))
     out = v if full else slice(v, slices)
     return reshape(out, out_shape)

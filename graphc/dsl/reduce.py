@@ -19,7 +19,7 @@ def _reduce(op: str, x: Any, axis: Any, keepdims: bool) -> Value:
     return v.graph.emit(op, (v,), {"axis": axes, "keepdims": keepdims})[0]
 
 
-def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Value:  # noqa: A001 - NumPy's name
+def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Value:
     """Sum over ``axis`` (``None``: all axes)."""
     return _reduce("sum", x, axis, keepdims)
 
@@ -29,7 +29,7 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Value:
     return _reduce("mean", x, axis, keepdims)
 
 
-def max(x: Any, axis: Any = None, keepdims: bool = False) -> Value:  # noqa: A001 - NumPy's name
+def max(x: Any, axis: Any = None, keepdims: bool = False) -> Value:
     """Maximum over ``axis``; the gradient is shared equally among tied maxima."""
     return _reduce("max", x, axis, keepdims)
 

@@ -160,7 +160,7 @@ class Value:
         return _dsl().index(self, index)
 
     @property
-    def T(self) -> Value:  # noqa: N802 - NumPy's name
+    def T(self) -> Value:
         return _dsl().transpose(self)
 
     def reshape(self, *shape: Any) -> Value:

@@ -163,8 +163,8 @@ class OpDef:
     input shapes/dtypes and the attributes to output shapes/dtypes, raising :class:`RuleError` on bad input.
     ``vjp(node, cotangents, needs)`` maps a node and its output cotangents (``None``: zero) to one cotangent per
     input, emitting ordinary IR with the DSL; it only builds the entries whose ``needs`` flag is set and returns
-    ``None`` for the rest (and for zero gradients). :func:`nondiff` marks non-differentiable ops. ``cases`` drive the generated
-    tests; an op with none fails the registry test.
+    ``None`` for the rest (and for zero gradients). :func:`nondiff` marks non-differentiable ops. ``cases``
+    drive the generated tests; an op with none fails the registry test.
     """
 
     name: str

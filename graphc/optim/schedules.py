@@ -16,7 +16,7 @@ Schedule = Callable[[Value], Value]
 
 
 @dataclass(frozen=True)
-class constant:  # noqa: N801 - schedules read like functions
+class constant:
     """``lr`` at every step."""
 
     lr: float
@@ -26,7 +26,7 @@ class constant:  # noqa: N801 - schedules read like functions
 
 
 @dataclass(frozen=True)
-class step_decay:  # noqa: N801
+class step_decay:
     """``lr · factor^floor(step / every)``: multiply by ``factor`` every ``every`` steps."""
 
     lr: float
@@ -38,7 +38,7 @@ class step_decay:  # noqa: N801
 
 
 @dataclass(frozen=True)
-class exponential_decay:  # noqa: N801
+class exponential_decay:
     """``lr · rate^(step / decay_steps)`` (``staircase``: the exponent is floored)."""
 
     lr: float

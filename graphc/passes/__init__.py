@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from graphc.ir.analysis import live_nodes
 from graphc.ir.graph import Graph, Value
 from graphc.ir.rewrite import Rebuilder
-from graphc.ir.analysis import live_nodes
 from graphc.passes.algebraic import algebraic_simplification
 from graphc.passes.constant_folding import constant_folding
 from graphc.passes.cse import common_subexpression_elimination
 from graphc.passes.dce import dead_code_elimination
-from graphc.passes.pipeline import Pass, Pipeline, PipelineResult, PassRecord
+from graphc.passes.pipeline import Pass, PassRecord, Pipeline, PipelineResult
 
 SIMPLIFY: list[Pass] = [
     Pass("constant_folding", constant_folding, "evaluate nodes whose inputs are all constants"),

@@ -10,9 +10,9 @@ Rewrites (each only when the result keeps the node's exact type):
 * ``stop_gradient x`` → ``x`` (it only matters to autodiff, which runs before passes);
 * ``where(c, x, x)`` → ``x``.
 
-``log(exp x)`` → ``x`` is exact mathematically but not bit for bit (it removes two roundings, and an overflow
-for large ``x``). ``exp(log x)`` is *not* rewritten: it equals ``x`` only for ``x > 0`` (for ``x ≤ 0`` it is NaN or 0), so the
-rewrite would change results. ``x * 0`` is not rewritten either (``inf * 0`` is NaN).
+``log(exp x)`` → ``x`` is exact mathematically but not bit for bit (it removes two roundings, and an
+overflow for large ``x``). ``exp(log x)`` is *not* rewritten: it equals ``x`` only for ``x > 0`` (for
+``x ≤ 0`` it is NaN or 0), so the rewrite would change results. ``x * 0`` is not rewritten either (``inf * 0`` is NaN).
 """
 
 from __future__ import annotations

@@ -62,7 +62,8 @@ def load_checkpoint(path: str | os.PathLike[str], like: Mapping[str, Array] | No
                 raise CheckpointError(f"{path}: not a graphc checkpoint (no metadata record)")
             meta = json.loads(bytes(z[_META_KEY]).decode("utf-8"))
             if not isinstance(meta, dict) or meta.get("format") != FORMAT or not isinstance(meta.get("names"), list):
-                raise CheckpointError(f"{path}: unknown checkpoint format {meta.get('format') if isinstance(meta, dict) else meta!r}")
+                found = meta.get("format") if isinstance(meta, dict) else meta
+                raise CheckpointError(f"{path}: unknown checkpoint format {found!r}")
             names = meta.pop("names")
             state = {str(n): z[f"s{i}"] for i, n in enumerate(names)}
     except CheckpointError:

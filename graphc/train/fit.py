@@ -130,7 +130,7 @@ def fit(
     elif validation_split:
         if not 0.0 < validation_split < 1.0:
             raise ValueError(f"validation_split must be in (0, 1), got {validation_split}")
-        n_val = max(1, int(round(n * validation_split)))
+        n_val = max(1, round(n * validation_split))
         val = _take(feeds, slice(n - n_val, n))
         feeds = _take(feeds, slice(0, n - n_val))
         n -= n_val

@@ -7,11 +7,9 @@ must agree between the backends. The multi-device data-parallel test lives in ``
 
 from __future__ import annotations
 
-import functools
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,7 +20,7 @@ jax = pytest.importorskip("jax")
 import graphc as gc  # noqa: E402 - after the skip: the module needs JAX
 from graphc.autodiff import grad  # noqa: E402
 from graphc.backends.jax import LOWERINGS, JaxExecutable  # noqa: E402
-from graphc.ir import Case, OpDef, all_ops  # noqa: E402
+from graphc.ir import Case, all_ops  # noqa: E402
 from graphc.ir.opdef import nondiff  # noqa: E402
 from graphc.testing import build_case, sample_inputs  # noqa: E402
 from graphc.testing.opcases import input_dtypes  # noqa: E402
@@ -41,19 +39,6 @@ TOL = {"float32": {"rtol": 2e-5, "atol": 2e-6}, "float64": {"rtol": 1e-12, "atol
 # -- cases from the registry ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Variant:
-    """One registry case of an op, its float inputs (and float ``dtype`` attribute) in ``float_dtype``."""
-
-    op: OpDef
-    index: int
-    float_dtype: str
-
-    @property
-    def case(self) -> Case:
-        return self.op.cases[self.index]
-
-
 def case_dtypes(case: Case) -> tuple[str, ...]:
     """The float dtypes to run ``case`` in: both, unless the float32 variant would repeat the float64 one."""
     has_floats = input_dtypes(case, "float32") != input_dtypes(case, "float64") or any(
@@ -62,11 +47,19 @@ def case_dtypes(case: Case) -> tuple[str, ...]:
     return ("float64", "float32") if has_floats else ("float64",)
 
 
-def variants() -> Iterator[Any]:
+def op_groups() -> Iterator[Any]:
+    """``(op name, float dtype)`` for every op with a case to run in that dtype."""
     for op in sorted(all_ops().values(), key=lambda o: o.name):
-        for i, case in enumerate(op.cases):
-            for fdt in case_dtypes(case):
-                yield pytest.param(Variant(op, i, fdt), id=f"{op.name}-{i}-{fdt}")
+        for fdt in ("float64", "float32"):
+            if any(fdt in case_dtypes(case) for case in op.cases):
+                yield pytest.param(op.name, fdt, id=f"{op.name}-{fdt}")
+
+
+def jax_compile(outputs: Any, **options: Any) -> JaxExecutable:
+    """``graphc.compile(outputs, backend="jax", **options)``, typed as the JAX executable it is."""
+    exe = gc.compile(outputs, backend="jax", **options)
+    assert isinstance(exe, JaxExecutable)
+    return exe
 
 
 def assert_same(numpy_out: Any, jax_out: Any, what: str) -> None:
@@ -75,7 +68,8 @@ def assert_same(numpy_out: Any, jax_out: Any, what: str) -> None:
     assert got.dtype == numpy_out.dtype, f"{what}: dtype {got.dtype}, NumPy gives {numpy_out.dtype}"
     assert got.shape == numpy_out.shape, f"{what}: shape {got.shape}, NumPy gives {numpy_out.shape}"
     if numpy_out.dtype.kind == "f":
-        np.testing.assert_allclose(got, numpy_out, err_msg=what, **TOL[numpy_out.dtype.name])
+        tol = TOL[numpy_out.dtype.name]
+        np.testing.assert_allclose(got, numpy_out, rtol=tol["rtol"], atol=tol["atol"], err_msg=what)
     else:
         np.testing.assert_array_equal(got, numpy_out, err_msg=what)
 
@@ -97,14 +91,13 @@ def test_every_op_is_covered_by_parity_tests() -> None:
 # -- generated parity: forward and VJP -----------------------------------------------------------------------
 
 
-@functools.cache
 def case_results(op_name: str, float_dtype: str) -> dict[int, list[tuple[str, Array, Any]]]:
     """Run every case of an op (in ``float_dtype``) on both backends, as ONE program per backend.
 
     XLA's fixed cost per compilation dominates these tiny graphs, so the cases of an op are copied side by
-    side into one graph (inputs ``c<i>/x<j>``) and compiled once; the per-case tests read their slice. Each
-    case also gets the gradients of ``sum(out * cotangent)`` over its float outputs wrt its float inputs,
-    unless the op is not differentiable. Returns, per case index, ``(label, numpy result, jax result)``.
+    side into one graph (inputs ``c<i>/x<j>``) and compiled once. Each case also gets the gradients of
+    ``sum(out * cotangent)`` over its float outputs wrt its float inputs, unless the op is not
+    differentiable. Returns, per case index, ``(label, numpy result, jax result)`` triples.
     """
     op = all_ops()[op_name]
     feeds: dict[str, Array] = {}
@@ -145,18 +138,21 @@ def case_results(op_name: str, float_dtype: str) -> dict[int, list[tuple[str, Ar
     ref, got = exe_np(used), exe_jax(used)
     results: dict[int, list[tuple[str, Array, Any]]] = {}
     for key in outs:
-        idx, label = key.split("/", 1)
-        results.setdefault(int(idx), []).append((label, np.asarray(ref[key]), got[key]))
+        case_index, label = key.split("/", 1)
+        results.setdefault(int(case_index), []).append((label, np.asarray(ref[key]), got[key]))
     return results
 
 
-@pytest.mark.parametrize("v", variants())
-def test_op_matches_numpy(v: Variant) -> None:
-    """Forward outputs and VJPs of one op case agree between the backends."""
-    results = case_results(v.op.name, v.float_dtype)[v.index]
-    assert results
-    for label, r, j in results:
-        assert_same(r, j, f"{v.op.name} case {v.index} {v.float_dtype}: {label}")
+@pytest.mark.parametrize(("op_name", "float_dtype"), op_groups())
+def test_op_matches_numpy(op_name: str, float_dtype: str) -> None:
+    """For every case of the op: forward outputs and VJPs agree between the backends."""
+    results = case_results(op_name, float_dtype)
+    op = all_ops()[op_name]
+    assert sorted(results) == [i for i, c in enumerate(op.cases) if float_dtype in case_dtypes(c)]
+    for index, checks in sorted(results.items()):
+        assert checks
+        for label, r, j in checks:
+            assert_same(r, j, f"{op_name} case {index} ({op.cases[index].shapes}) in {float_dtype}: {label}")
 
 
 def test_constant_parity() -> None:
@@ -232,42 +228,42 @@ def test_integer_sum_keeps_dtype_and_step_truncates_threshold() -> None:
         assert_same(r, j, "int32")
 
 
-def test_float32_graphs_stay_float32_with_64_bit_values_around() -> None:
-    """argmax (int64) switches on 64-bit mode for the call; no float32 value may widen to float64."""
+@pytest.mark.parametrize("process_x64", [False, True], ids=["process-x64-off", "process-x64-on"])
+@pytest.mark.parametrize("with_argmax", [False, True], ids=["32-bit-graph", "with-int64"])
+def test_float32_graphs_stay_float32(process_x64: bool, with_argmax: bool) -> None:
+    """Whatever the process-wide JAX setting, and whether or not an int64 value (argmax) makes the call switch
+    on 64-bit mode, no float32 value widens to float64 — and the process-wide setting is left alone."""
     with gc.Graph():
         x = gc.placeholder("x", (None, 5))
         w = gc.parameter("w", (5, 3), init="xavier_uniform")
         h = gc.tanh(x @ w) * 0.5 + 1.0
         p = gc.softmax(h, 1)
         loss = gc.mean(-gc.log(p))
-        outs = [p, loss, gc.argmax(p, 1), *grad(loss, [w])]
-    exe = gc.compile(outs, backend="jax")
+        outs = [p, loss, *grad(loss, [w])] + ([gc.argmax(p, 1)] if with_argmax else [])
     feeds = {"x": np.ones((4, 5), np.float32), "w": np.full((5, 3), 0.1, np.float32)}
-    got = exe(feeds)
-    assert [np.asarray(r).dtype.name for r in got] == ["float32", "float32", "int64", "float32"]
-    text = exe.lower(feeds).as_text()
-    assert "f64" not in text and "i64" in text
-    assert not _x64_flipped()
+    with jax.enable_x64(process_x64):
+        exe = jax_compile(outs)
+        got = exe(feeds)
+        text = exe.lower(feeds).as_text()
+        assert bool(jax.config.jax_enable_x64) is process_x64
+    want = ["float32"] * 3 + (["int64"] if with_argmax else [])
+    assert [np.asarray(r).dtype.name for r in got] == want
+    assert "f64" not in text and ("i64" in text) is with_argmax
+    for r, j in zip(gc.compile(outs)(feeds), got, strict=True):
+        assert_same(r, j, "float32 graph")
 
 
-def _x64_flipped() -> bool:
-    """The process-wide setting stays what it was at import (off by default) after 64-bit graphs ran."""
-    return bool(jax.config.jax_enable_x64) != bool(_X64_AT_IMPORT)
-
-
-_X64_AT_IMPORT = jax.config.jax_enable_x64
-
-
-def test_float64_graphs_run_in_float64() -> None:
+@pytest.mark.parametrize("process_x64", [False, True], ids=["process-x64-off", "process-x64-on"])
+def test_float64_graphs_run_in_float64(process_x64: bool) -> None:
     with gc.Graph():
         x = gc.placeholder("x", (None,), "float64")
         i = gc.placeholder("i", (None,), "int64")
         y = gc.exp(x) + gc.cast(i, "float64") * 1e-10
     feeds = {"x": np.linspace(0, 1, 5), "i": np.arange(5, dtype=np.int64) + 2**40}
-    got = gc.compile(y, backend="jax")(feeds)
+    with jax.enable_x64(process_x64):
+        got = gc.compile(y, backend="jax")(feeds)
+        assert bool(jax.config.jax_enable_x64) is process_x64
     assert_same(gc.compile(y)(feeds), got, "float64")
-    assert np.asarray(got).dtype == np.float64
-    assert not _x64_flipped()
 
 
 # -- whole networks ------------------------------------------------------------------------------------------
@@ -302,7 +298,7 @@ def test_mlp_forward_and_gradients_match_numpy() -> None:
     g, loss, params = mlp()
     with g:
         grads = grad(loss, params)
-    outs = {"loss": loss, **{p.name: gr for p, gr in zip(params, grads, strict=True)}}
+    outs = {"loss": loss, **{str(p.name): gr for p, gr in zip(params, grads, strict=True)}}
     exe_np, exe_jax = gc.compile(outs), gc.compile(outs, backend="jax")
     for batch in (8, 5, 8):
         feeds = mlp_feeds(g, batch, seed=batch)
@@ -319,9 +315,7 @@ def test_mlp_forward_and_gradients_match_numpy() -> None:
 @pytest.fixture
 def mlp_exe() -> tuple[JaxExecutable, dict[str, Array]]:
     g, loss, _ = mlp()
-    exe = gc.compile(loss, backend="jax")
-    assert isinstance(exe, JaxExecutable)
-    return exe, mlp_feeds(g, 6)
+    return jax_compile(loss), mlp_feeds(g, 6)
 
 
 def test_good_feeds_run(mlp_exe: tuple[JaxExecutable, dict[str, Array]]) -> None:
@@ -363,6 +357,18 @@ def test_missing_lowering_is_reported_at_compile_time(monkeypatch: pytest.Monkey
         gc.compile(y, backend="jax")
 
 
+def test_lowering_that_raises_is_reported_at_the_node(monkeypatch: pytest.MonkeyPatch) -> None:
+    with gc.Graph():
+        y = gc.exp(gc.placeholder("x", (2,)))
+
+    def broken(args: Any, attrs: Any, ctx: Any) -> Any:
+        raise TypeError("bad operand")
+
+    monkeypatch.setitem(LOWERINGS, "exp", broken)
+    with pytest.raises(gc.LoweringError, match=r"'exp' failed: TypeError: bad operand.*test_jax_backend\.py"):
+        gc.compile(y, backend="jax")({"x": np.zeros(2, np.float32)})
+
+
 def test_lowering_that_drifts_from_the_ir_type_fails_while_tracing(monkeypatch: pytest.MonkeyPatch) -> None:
     with gc.Graph():
         y = gc.exp(gc.placeholder("x", (2,)))
@@ -382,7 +388,7 @@ def test_device_selection(device: Any) -> None:
     cpu0 = jax.devices("cpu")[0]
     if device == 0:
         cpu0 = jax.devices()[0]
-    exe = gc.compile(loss, backend="jax", device=cpu0 if device == "jax-device" else device)
+    exe = jax_compile(loss, device=cpu0 if device == "jax-device" else device)
     assert exe.device == cpu0
     result = exe(feeds)
     assert result.devices() == {cpu0}
@@ -407,15 +413,15 @@ def sgd_step(lr: float = 0.1) -> tuple[gc.Graph, dict[str, gc.Value]]:
     g, loss, params = mlp()
     with g:
         grads = grad(loss, params)
-        new = {p.name: p - gr * lr for p, gr in zip(params, grads, strict=True)}
+        new = {str(p.name): p - gr * lr for p, gr in zip(params, grads, strict=True)}
     return g, {"loss": loss, **new}
 
 
 def test_donated_parameters_give_the_same_step() -> None:
     g, outs = sgd_step()
     names = [n for n in outs if n != "loss"]
-    plain = gc.compile(outs, backend="jax")
-    donating = gc.compile(outs, backend="jax", donate=names)
+    plain = jax_compile(outs)
+    donating = jax_compile(outs, donate=names)
     assert donating.donate == frozenset(names)
     feeds = mlp_feeds(g, 8)
     kept = {k: v.copy() for k, v in feeds.items()}
@@ -455,7 +461,7 @@ def test_data_parallel_on_one_device_runs_in_process() -> None:
     """The sharded code path on whatever devices this process has (the 4-device run is a subprocess test)."""
     g, outs = sgd_step()
     feeds = mlp_feeds(g, 4 * len(jax.devices()))
-    dp = gc.compile(outs, backend="jax", data_parallel=True, donate=[n for n in outs if n != "loss"])
+    dp = jax_compile(outs, data_parallel=True, donate=[n for n in outs if n != "loss"])
     assert dp.data_parallel is not None and dp.data_parallel.size == len(jax.devices())
     ref = gc.compile(outs)(feeds)
     got = dp(feeds)

@@ -36,13 +36,13 @@ def test_missing_extra_and_bad_feeds_are_reported_before_running() -> None:
     p = gc.init_params(g)
     run = gc.compile(y)
     x = np.ones((2, 4), np.float32)
-    with pytest.raises(gc.FeedError, match="missing feed.*'x'"):
+    with pytest.raises(gc.FeedError, match=r"missing feed.*'x'"):
         run(p)
-    with pytest.raises(gc.FeedError, match="unexpected feed.*'z'"):
+    with pytest.raises(gc.FeedError, match=r"unexpected feed.*'z'"):
         run({"x": x, "z": x, **p})
     with pytest.raises(gc.FeedError, match=r"feed 'x': expected shape f32\[B,4\], got array of shape \(2, 5\)"):
         run({"x": np.ones((2, 5), np.float32), **p})
-    with pytest.raises(gc.FeedError, match="feed 'x': expected dtype f32.*got float64"):
+    with pytest.raises(gc.FeedError, match=r"feed 'x': expected dtype f32.*got float64"):
         run({"x": np.ones((2, 4)), **p})
     with pytest.raises(gc.FeedError, match="rank-1"):
         run({"x": np.ones(4, np.float32), **p})
@@ -53,7 +53,7 @@ def test_symbols_must_agree_across_feeds() -> None:
         x = gc.placeholder("x", (None, 2))
         t = gc.placeholder("t", (None, 2))
         d = x - t
-    with pytest.raises(gc.FeedError, match="B=3.*B=2"):
+    with pytest.raises(gc.FeedError, match=r"B=3.*B=2"):
         gc.compile(d)({"x": np.ones((2, 2), np.float32), "t": np.ones((3, 2), np.float32)})
 
 

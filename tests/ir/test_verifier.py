@@ -33,17 +33,17 @@ def test_use_before_definition_is_caught() -> None:
 def test_type_disagreeing_with_rules_is_caught() -> None:
     g, y, _ = _graph()
     y.type = TensorType((2, 4), gc.float32)
-    with pytest.raises(gc.VerifyError, match="no longer satisfy|rules give"):
+    with pytest.raises(gc.VerifyError, match=r"no longer satisfy|rules give"):
         gc.verify(g)
 
 
 def test_value_defined_twice_is_caught() -> None:
-    g, y, _ = _graph()
+    g, _, _ = _graph()
     n = g.nodes[0]
     dup = Node(n.op, n.inputs, n.attrs, n.loc)
     dup.outputs = n.outputs
     g.nodes.insert(1, dup)
-    with pytest.raises(gc.VerifyError, match="defined twice|point back"):
+    with pytest.raises(gc.VerifyError, match=r"defined twice|point back"):
         gc.verify(g)
 
 

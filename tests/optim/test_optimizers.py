@@ -87,7 +87,7 @@ def test_update_rule_matches_reference(name: str, opt: optim.Optimizer, ref: Cal
     step = gc.train.TrainStep(_model(), opt)
     state = step.init_state(params={"w": W0})
     for _ in range(4):
-        state, metrics = step(state, {"t": TARGET})
+        state, _ = step(state, {"t": TARGET})
     np.testing.assert_allclose(state["w"], ref(), rtol=1e-10)
     assert float(state[step.state_names[-1]]) == 4.0  # the step counter
 

@@ -59,7 +59,7 @@ def test_early_stopping_stops_and_restores_best() -> None:
     best = min(r.history["val_loss"])
     assert r.history["val_loss"][r.best_epoch] == best
     ev = gc.train.Evaluator(r.step.model)  # type: ignore[union-attr]
-    n_val = int(round(len(x) * 0.3))
+    n_val = round(len(x) * 0.3)
     got = ev(r.state, {"x": x[-n_val:], "y": y[-n_val:]})
     assert got["loss"] == pytest.approx(best, rel=1e-5)
 

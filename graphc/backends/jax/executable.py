@@ -21,6 +21,11 @@ from graphc.ir.types import Sym
 
 BindingKey = tuple[tuple[str, int], ...]
 
+try:  # the config state is also a context manager (a thread-local override) in current JAX
+    x64_mode: Callable[[bool], Any] = jax.enable_x64  # type: ignore[attr-defined,unused-ignore]
+except AttributeError:  # older JAX (pyproject allows >= 0.4.30) had it under experimental
+    from jax.experimental import enable_x64 as x64_mode  # type: ignore[no-redef,attr-defined,unused-ignore]
+
 
 class JaxExecutable(Executable):
     """Runs a program as one jitted XLA computation, compiled once per input signature.
@@ -37,8 +42,8 @@ class JaxExecutable(Executable):
     * ``data_parallel`` / ``mesh`` / ``batch_inputs`` — run data-parallel through XLA SPMD: the batch inputs
       are split along axis 0 over the devices of ``mesh`` (default: a 1-D mesh of all devices), everything
       else is replicated; see :mod:`graphc.backends.jax.sharding`. Passing ``mesh`` or ``batch_inputs``
-      implies ``data_parallel=True``. Batch sizes must be multiples of the device count (else
-      :class:`FeedError`). Cannot be combined with ``device``.
+      implies ``data_parallel=True``. A batch whose size is not a multiple of the device count runs
+      replicated instead (same results). Cannot be combined with ``device``.
     * ``matmul_precision`` — ``jax.lax.Precision`` (or its name) of every ``matmul``: ``"highest"`` (default)
       computes float32 products in float32 on every platform, matching the NumPy backend; ``"default"`` lets
       XLA use faster reduced-precision units (TF32 on recent NVIDIA GPUs).
@@ -86,15 +91,12 @@ class JaxExecutable(Executable):
     # -- compiling -------------------------------------------------------------------------------------------
     def specialise(self, binding: dict[Sym, int]) -> Specialised:
         program = self.program
-        if self.data_parallel is not None:
-            self.data_parallel.check(program, binding)
         fn = make_function(program, binding, LowerCtx(binding, self._precision))
         options: dict[str, Any] = {}
         if self._donate_argnums:
             options["donate_argnums"] = self._donate_argnums
         if self.data_parallel is not None:
-            options["in_shardings"] = self.data_parallel.in_shardings(program)
-            options["out_shardings"] = self.data_parallel.out_shardings(program)
+            options["in_shardings"], options["out_shardings"] = self.data_parallel.shardings(program, binding)
         elif self.device is not None:
             one = SingleDeviceSharding(self.device)
             options["in_shardings"] = (one,) * len(program.inputs)
@@ -105,7 +107,7 @@ class JaxExecutable(Executable):
 
     def _runner(self, jitted: Callable[..., tuple[Any, ...]]) -> Specialised:
         names = self.input_names
-        enable_x64 = jax.enable_x64
+        enable_x64 = x64_mode
 
         # Two closures rather than one with a flag: this call path is the backend's whole per-step overhead.
         if self._x64:
@@ -143,6 +145,7 @@ class JaxExecutable(Executable):
         are checked as for a call and raise :class:`FeedError`.
         """
         feed_checks.check_names(self.input_names, feeds)
+        _raise_if_deleted(self.input_names, [feeds[n] for n in self.input_names])
         args = [feed_checks.coerce(v, feeds[v.name]) for v in self.program.inputs]  # type: ignore[index]
         binding = feed_checks.bind(self.program.inputs, args)
         jitted = self._jitted.get(_key(binding))
@@ -150,7 +153,7 @@ class JaxExecutable(Executable):
             self._build(tuple(a.shape for a in args), args)
             jitted = self._jitted[_key(binding)]
         if self._x64:
-            with jax.enable_x64(True):
+            with x64_mode(True):
                 return jitted.lower(*args)  # type: ignore[no-any-return]
         return jitted.lower(*args)  # type: ignore[no-any-return]
 

@@ -28,7 +28,7 @@ import numpy as np
 from jax import lax
 
 from graphc.dsl.layout import END
-from graphc.errors import LoweringError
+from graphc.errors import GraphcError, LoweringError
 from graphc.ir.dtypes import DType
 from graphc.ir.graph import Graph, Node, Value
 from graphc.ir.opdef import Attrs
@@ -60,10 +60,18 @@ def lower_nodes(nodes: Iterable[Node], env: dict[Value, Any], ctx: LowerCtx) -> 
 
     Every result is checked against the node's IR type (shape under ``ctx.binding``, dtype): this runs while
     tracing, so the check costs nothing per call, and a lowering that disagrees with its op's rules raises
-    :class:`LoweringError` at the node's source line instead of computing wrong numbers.
+    :class:`LoweringError` at the node's source line instead of computing wrong numbers. An exception
+    inside a lowering becomes a :class:`LoweringError` at that line too (chained to the original).
     """
     for node in nodes:
-        result = TABLE[node.op.name]([env[v] for v in node.inputs], node.attrs, ctx)
+        try:
+            result = TABLE[node.op.name]([env[v] for v in node.inputs], node.attrs, ctx)
+        except GraphcError:
+            raise
+        except Exception as e:  # a JAX error deep in a lowering: report the node and the user's line instead
+            raise LoweringError(
+                f"jax backend: lowering of {node.op.name!r} failed: {type(e).__name__}: {e}", loc=node.loc
+            ) from e
         results = (result,) if len(node.outputs) == 1 else tuple(result)
         for value, array in zip(node.outputs, results, strict=True):
             want_shape, want_dtype = bind_shape(value.shape, ctx.binding), value.dtype.numpy

@@ -21,7 +21,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from graphc.backends.jax.tracing import check_input_names
 from graphc.backends.program import Program
-from graphc.errors import FeedError, GraphcError
+from graphc.errors import GraphcError
 from graphc.ir.graph import Value
 from graphc.ir.types import Sym, bind_dim
 
@@ -60,28 +60,28 @@ class DataParallel:
     def _replicated(self) -> NamedSharding:
         return NamedSharding(self.mesh, PartitionSpec())
 
-    def in_shardings(self, program: Program) -> tuple[NamedSharding, ...]:
-        """One sharding per program input, in feed order."""
-        return tuple(self._split if i in self.batch else self._replicated for i in range(len(program.inputs)))
+    def splits(self, program: Program, binding: Mapping[Sym, int]) -> bool:
+        """Whether this signature is split: every batch input's axis 0 divides evenly over the devices."""
+        return all(bind_dim(program.inputs[i].shape[0], binding) % self.size == 0 for i in self.batch)
 
-    def out_shardings(self, program: Program) -> tuple[NamedSharding, ...]:
-        """One sharding per program output: split when its leading dim is a batch input's leading symbol."""
+    def shardings(
+        self, program: Program, binding: Mapping[Sym, int]
+    ) -> tuple[tuple[NamedSharding, ...], tuple[NamedSharding, ...]]:
+        """``(in_shardings, out_shardings)`` for ``jax.jit``, one per program input / output.
+
+        Batch inputs are split, other inputs replicated; an output is split when its leading dimension is the
+        leading symbol of a batch input. A signature that does not split evenly (the last, short batch of an
+        epoch, say) runs with everything replicated on every device of the mesh: the same results, without
+        the speed-up, and the outputs stay on the mesh so state flows on into the next (split) call.
+        """
+        if not self.splits(program, binding):
+            return (self._replicated,) * len(program.inputs), (self._replicated,) * len(program.outputs)
         batch_syms = {d for d in (program.inputs[i].shape[0] for i in self.batch) if isinstance(d, Sym)}
-        return tuple(
+        ins = tuple(self._split if i in self.batch else self._replicated for i in range(len(program.inputs)))
+        outs = tuple(
             self._split if v.ndim and v.shape[0] in batch_syms else self._replicated for v in program.outputs
         )
-
-    def check(self, program: Program, binding: Mapping[Sym, int]) -> None:
-        """Raise :class:`FeedError` unless every split axis divides evenly over the devices (run before
-        tracing)."""
-        for i in sorted(self.batch):
-            v = program.inputs[i]
-            n = bind_dim(v.shape[0], binding)
-            if n % self.size:
-                raise FeedError(
-                    f"feed {v.name!r}: batch size {n} does not split evenly over {self.size} devices "
-                    "(data-parallel batches must be a multiple of the device count)"
-                )
+        return ins, outs
 
 
 def plan_data_parallel(

@@ -82,7 +82,7 @@ def generate(program: Program, binding: Mapping[Sym, int], name: str = "run", *,
     namespace: dict[str, Any] = {"_np": np, "_rt": runtime, "_range": range, "__builtins__": {}}
     namespace.update(ctx.consts)
     code = compile(source, f"<graphc:{program.graph.name}>", "exec")
-    exec(code, namespace)  # noqa: S102 - the source contains generated identifiers only (see module docstring)
+    exec(code, namespace)
     return Generated(source, namespace, namespace[name], plan)
 
 
@@ -99,5 +99,5 @@ def evaluate_node(node: Node, arrays: Sequence[Any]) -> tuple[Any, ...]:
     expr = lower(node, [f"a{i}" for i in range(len(arrays))], ctx)
     namespace: dict[str, Any] = {"_np": np, "_rt": runtime, "__builtins__": {}, **ctx.consts}
     namespace.update({f"a{i}": a for i, a in enumerate(arrays)})
-    out = eval(compile(expr, "<graphc:fold>", "eval"), namespace)  # noqa: S307 - generated identifiers only
+    out = eval(compile(expr, "<graphc:fold>", "eval"), namespace)
     return tuple(out) if len(node.outputs) > 1 else (out,)

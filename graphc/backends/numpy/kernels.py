@@ -13,6 +13,7 @@ A group's intermediates are never all materialised:
 from __future__ import annotations
 
 import math
+
 from graphc.backends.numpy.lowering import LowerCtx, int_, ints
 from graphc.ir.graph import Graph, Node, Value
 

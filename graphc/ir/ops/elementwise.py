@@ -92,10 +92,10 @@ def _select_vjp(first_wins: str) -> VJPRule:
 add = _binary("add", _add_vjp, commutative=True, doc="a + b")
 sub = _binary("sub", _sub_vjp, doc="a - b")
 mul = _binary("mul", _mul_vjp, commutative=True, doc="a * b")
-div = _binary("div", _div_vjp, rules.float_same, doc="a / b",
-              cases=(Case(((3, 4), (3, 4)), domain=("real", "nonzero")), Case(((2, 3), (3,)), domain=("real", "nonzero"))))
-pow_ = _binary("pow", _pow_vjp, rules.float_same, doc="a ** b",
-               cases=(Case(((3, 4), (3, 4)), domain=("positive", "real")), Case(((2, 3), ()), domain=("positive", "real"))))
+_DIV_CASES = (Case(((3, 4), (3, 4)), domain=("real", "nonzero")), Case(((2, 3), (3,)), domain=("real", "nonzero")))
+_POW_CASES = (Case(((3, 4), (3, 4)), domain=("positive", "real")), Case(((2, 3), ()), domain=("positive", "real")))
+div = _binary("div", _div_vjp, rules.float_same, doc="a / b", cases=_DIV_CASES)
+pow_ = _binary("pow", _pow_vjp, rules.float_same, doc="a ** b", cases=_POW_CASES)
 maximum = _binary("maximum", _select_vjp("max"), commutative=True, doc="elementwise max")
 minimum = _binary("minimum", _select_vjp("min"), commutative=True, doc="elementwise min")
 

@@ -84,7 +84,7 @@ def _concat_shape(shapes: rules.Shapes, attrs: Attrs) -> rules.Shapes:
     rules.check_axes((axis,), len(first))
     total = 0
     for s in shapes:
-        if len(s) != len(first) or any(d != e for i, (d, e) in enumerate(zip(s, first)) if i != axis):
+        if len(s) != len(first) or any(d != e for i, (d, e) in enumerate(zip(s, first, strict=True)) if i != axis):
             raise RuleError(f"shapes {', '.join(map(format_shape, shapes))} differ off axis {axis}")
         if not isinstance(s[axis], int):
             raise RuleError(f"cannot concatenate along symbolic dimension {s[axis]}")
@@ -131,7 +131,7 @@ def _slice_shape(shapes: rules.Shapes, attrs: Attrs) -> rules.Shapes:
     sl = attrs["slices"]
     if len(sl) != len(src):
         raise RuleError(f"{len(sl)} slices for rank {len(src)}")
-    return (tuple(_slice_dim(d, s, END) for d, s in zip(src, sl)),)
+    return (tuple(_slice_dim(d, s, END) for d, s in zip(src, sl, strict=True)),)
 
 
 def _slice_vjp(node: Node, cts: Cts, needs: Needs) -> Grads:
