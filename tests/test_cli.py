@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -44,3 +45,28 @@ def test_model_file_errors_are_reported(tmp_path: os.PathLike[str], capsys: obje
     assert main(["print", path]) == 1
     assert "define build()" in capsys.readouterr().err  # type: ignore[attr-defined]
     assert main(["print", os.path.join(tmp_path, "missing.py")]) == 1
+
+
+def test_demo_trains_prints_accuracy_and_writes_renders(tmp_path: os.PathLike[str]) -> None:
+    out = os.path.join(tmp_path, "renders")
+    proc = subprocess.run([sys.executable, "-m", "graphc.cli", "demo", "--out", out], capture_output=True, text=True,
+                          check=True, timeout=300)
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.startswith("test accuracy: ")
+    assert float(last.split(": ")[1]) >= 0.97
+    files = sorted(os.listdir(out))
+    suffix = ".svg" if shutil.which("dot") else ".dot"
+    assert files == [f"backward{suffix}", f"forward{suffix}", f"joint{suffix}"]
+    with open(os.path.join(out, f"backward{suffix}")) as f:
+        text = f.read()
+    assert "grad/fc1/W" in text
+
+
+def test_render_command_writes_dot(tmp_path: os.PathLike[str]) -> None:
+    path = os.path.join(tmp_path, "model.py")
+    with open(path, "w") as f:
+        f.write(MODEL)
+    target = os.path.join(tmp_path, "fwd.dot")
+    assert main(["render", path, "--view", "forward", "-o", target]) == 0
+    with open(target) as f:
+        assert f.read().lstrip().startswith("digraph")

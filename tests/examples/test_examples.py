@@ -44,3 +44,10 @@ def test_mlp_digits_reaches_97_percent_quickly() -> None:
     lines, seconds = run_example("mlp_digits.py")
     assert _metric(lines[-1], "test accuracy") >= 0.97
     assert seconds < 60
+
+
+@pytest.mark.slow
+def test_mlp_digits_on_the_jax_backend() -> None:
+    pytest.importorskip("jax")
+    lines, _ = run_example("mlp_digits.py", "--backend", "jax")
+    assert _metric(lines[-1], "test accuracy") >= 0.97
