@@ -12,20 +12,23 @@ import time
 
 import graphc as gc
 from graphc.datasets import load_digits
-from graphc.nn import Dense
+from graphc.models import digits_mlp
 from graphc.threads import limit_blas_threads
 
 
 def build_model() -> gc.train.Model:
-    """The digits MLP: placeholders x (B, 64) float32 and y (B,) int32, softmax cross-entropy loss."""
-    with gc.Graph("mlp_digits"):
+    """The digits MLP: placeholders x (B, 64) float32 and y (B,) int32, softmax cross-entropy loss.
+
+    It is :func:`graphc.models.digits_mlp`, which reads::
+
         x = gc.placeholder("x", (None, 64))
         y = gc.placeholder("y", (None,), "int32")
         h = Dense(256, "relu", name="fc1")(x)
         h = Dense(128, "relu", name="fc2")(h)
         logits = Dense(10, name="out", init="xavier_uniform")(h)
         loss = gc.losses.softmax_cross_entropy(logits, y)
-    return gc.train.Model(loss, inputs=[x], targets=[y], predictions=logits)
+    """
+    return digits_mlp()
 
 
 def main(argv: list[str] | None = None) -> float:

@@ -16,18 +16,12 @@ def run_demo(out: str = "graphc-out", backend: str = "numpy", epochs: int = 40, 
     import graphc as gc
     from graphc.datasets import load_digits
     from graphc.ir.printer import format_graph
-    from graphc.nn import Dense
+    from graphc.models import digits_mlp
 
-    with gc.Graph("mlp_digits") as g:
-        x = gc.placeholder("x", (None, 64))
-        y = gc.placeholder("y", (None,), "int32")
-        h = Dense(256, "relu", name="fc1")(x)
-        h = Dense(128, "relu", name="fc2")(h)
-        logits = Dense(10, name="out", init="xavier_uniform")(h)
-        loss = gc.losses.softmax_cross_entropy(logits, y)
-    model = gc.train.Model(loss, inputs=[x], targets=[y], predictions=logits)
+    model = digits_mlp()
+    g = model.graph
     print("forward graph:")
-    print(format_graph(g, [loss, logits]))
+    print(format_graph(g, [model.loss, model.predictions]))  # type: ignore[list-item]
 
     data = load_digits(seed=0)
     print(f"training on {len(data.x_train)} digits ({backend} backend)...")
