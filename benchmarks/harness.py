@@ -4,14 +4,14 @@ Method (see shared/BENCHMARKS.md):
 
 1. Every implementation gets its own copy of the same float32 parameters and batches.
 2. Check: `CHECK_STEPS` training steps each; every loss must be within the workload's relative tolerance of
-   `numpy_hand`'s loss at the same step (W5: the result within tolerance of the float64 reference). These steps
-   also compile/warm JIT implementations, untimed.
+   `numpy_hand`'s loss at the same step (W5: the result within tolerance of the float64 reference). These
+   steps also compile/warm JIT implementations, untimed.
 3. Warm-up: `workload.warmup` more untimed rounds.
 4. Timing: `iters` rounds; in each round every implementation runs one step, one after the other (round-robin,
    the starting implementation rotating each round so none always follows the same neighbour). Each call is
-   synchronised by its own contract (a Python float loss, ``block_until_ready``), so wall time is the work done.
-   The garbage collector is paused during timed rounds, as `timeit` does, so a collection triggered by one
-   implementation's allocations is not charged to another.
+   synchronised by its own contract (a Python float loss, ``block_until_ready``), so wall time is the work
+   done. The garbage collector is paused during timed rounds, as `timeit` does, so a collection triggered by
+   one implementation's allocations is not charged to another.
 5. C1: per depth and implementation, one fresh instance; the time of ``setup`` + the first ``step``.
 
 An implementation that raises is reported in the workload's ``check`` and left out of the timing; the other
@@ -91,13 +91,11 @@ class WorkloadResult:
         return self.timings[name].median_ms / ref.median_ms
 
 
-def collect_impls(
-    providers: Iterable[str], log: TextIO = sys.stderr
-) -> dict[str, dict[str, ImplFactory]]:
+def collect_impls(providers: Iterable[str], log: TextIO = sys.stderr) -> dict[str, dict[str, ImplFactory]]:
     """Merge the ``IMPLS`` of every provider module: workload id -> implementation name -> factory.
 
-    A provider that fails to import is reported on `log` and skipped. Two providers registering the same name for
-    the same workload is an error, since one would silently hide the other.
+    A provider that fails to import is reported on `log` and skipped. Two providers registering the same name
+    for the same workload is an error, since one would silently hide the other.
     """
     merged: dict[str, dict[str, ImplFactory]] = {}
     for module_name in providers:
@@ -128,7 +126,7 @@ def run_workload(
     return _run_compile(workload, factories, threads, log)
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 # The three workload kinds
 
 
@@ -142,14 +140,12 @@ def _run_training(
         try:
             impl.setup(copy_params(params), _copy_batches(batches))
             trajectories[name] = [impl.step() for _ in range(CHECK_STEPS)]
-        except Exception as exc:  # noqa: BLE001 - reported in `check`; the other implementations still run
+        except Exception as exc:  # reported in `check`; the other implementations still run
             problems.append(_failure(name, exc, log))
     problems += _compare_trajectories(trajectories, wl.rtol)
     live = {name: impls[name].step for name in trajectories}
     timings = _time_interleaved(live, iters, wl.warmup, problems, log)
-    return WorkloadResult(
-        wl.id, wl.title, "time", threads, _check_text(problems), timings=timings, skipped=skipped
-    )
+    return WorkloadResult(wl.id, wl.title, "time", threads, _check_text(problems), timings=timings, skipped=skipped)
 
 
 def _run_eval(
@@ -163,21 +159,17 @@ def _run_eval(
         try:
             impl.setup(copy_params(inputs))
             problem = _compare_result(name, np.asarray(impl.evaluate()), expected, wl.rtol)
-        except Exception as exc:  # noqa: BLE001 - reported in `check`
+        except Exception as exc:  # reported in `check`
             problems.append(_failure(name, exc, log))
             continue
         if problem:
             problems.append(problem)
         live[name] = impl.evaluate
     timings = _time_interleaved(live, iters, wl.warmup, problems, log)
-    return WorkloadResult(
-        wl.id, wl.title, "time", threads, _check_text(problems), timings=timings, skipped=skipped
-    )
+    return WorkloadResult(wl.id, wl.title, "time", threads, _check_text(problems), timings=timings, skipped=skipped)
 
 
-def _run_compile(
-    wl: CompileWorkload, factories: dict[str, ImplFactory], threads: int, log: TextIO
-) -> WorkloadResult:
+def _run_compile(wl: CompileWorkload, factories: dict[str, ImplFactory], threads: int, log: TextIO) -> WorkloadResult:
     skipped: dict[str, str] = {}
     problems: list[str] = []
     live: dict[str, ImplFactory] = {}
@@ -192,7 +184,7 @@ def _run_compile(
         try:
             impl.setup(copy_params(warm_params), _copy_batches(warm_batches))
             impl.step()
-        except Exception as exc:  # noqa: BLE001 - reported in `check`
+        except Exception as exc:  # reported in `check`
             problems.append(_failure(name, exc, log))
             continue
         live[name] = factory
@@ -211,19 +203,17 @@ def _run_compile(
                 first = impl.step()
                 seconds[name][depth] = time.perf_counter() - start
                 trajectories[name] = [first] + [impl.step() for _ in range(CHECK_STEPS - 1)]
-            except Exception as exc:  # noqa: BLE001 - reported in `check`; drop it from the later depths
+            except Exception as exc:  # reported in `check`; drop it from the later depths
                 problems.append(_failure(f"{name} at depth {depth}", exc, log))
                 del live[name]
                 continue
             print(f"  {wl.id} depth {depth:4d} {name:<16} {seconds[name][depth]:8.3f} s", file=log)
         problems += [f"depth {depth}: {p}" for p in _compare_trajectories(trajectories, wl.rtol)]
     seconds = {name: by_depth for name, by_depth in seconds.items() if by_depth}
-    return WorkloadResult(
-        wl.id, wl.title, "compile", threads, _check_text(problems), seconds=seconds, skipped=skipped
-    )
+    return WorkloadResult(wl.id, wl.title, "compile", threads, _check_text(problems), seconds=seconds, skipped=skipped)
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 # Pieces
 
 
@@ -237,7 +227,7 @@ def _instantiate(factories: dict[str, ImplFactory], log: TextIO) -> tuple[dict[s
             impls[name] = factory()
         except ImportError as exc:
             skipped[name] = _not_installed(name, exc, log)
-        except Exception as exc:  # noqa: BLE001 - reported in `check`
+        except Exception as exc:  # reported in `check`
             problems.append(_failure(name, exc, log))
     return impls, skipped, problems
 
@@ -262,7 +252,7 @@ def _time_interleaved(
                     start = time.perf_counter()
                     calls[name]()
                     elapsed = time.perf_counter() - start
-                except Exception as exc:  # noqa: BLE001 - reported in `check`
+                except Exception as exc:  # reported in `check`
                     problems.append(_failure(name, exc, log))
                     failed.add(name)
                     continue
@@ -296,9 +286,9 @@ def _compare_trajectories(trajectories: dict[str, list[float]], rtol: float) -> 
 def _compare_result(name: str, got: np.ndarray, expected: np.ndarray, rtol: float) -> str | None:
     """Mismatch description, or None when `got` is float32, shaped like `expected` and close to it.
 
-    Closeness is max|got - expected| / max|expected| <= rtol (relative in the max norm). An elementwise relative
-    test is meaningless here: float32 rounding of the inner terms gives large relative errors wherever the result
-    crosses zero, for every implementation alike.
+    Closeness is max|got - expected| / max|expected| <= rtol (relative in the max norm). An elementwise
+    relative test is meaningless here: float32 rounding of the inner terms gives large relative errors
+    wherever the result crosses zero, for every implementation alike.
     """
     if got.dtype != np.float32 or got.shape != expected.shape:
         return f"{name}: result {got.dtype}{got.shape}, expected float32{expected.shape}"
@@ -325,4 +315,3 @@ def _not_installed(name: str, exc: ImportError, log: TextIO) -> str:
 def _failure(name: str, exc: Exception, log: TextIO) -> str:
     traceback.print_exception(exc, file=log)
     return f"{name} failed: {type(exc).__name__}: {exc}"
-

@@ -1,4 +1,5 @@
-"""Turning `WorkloadResult`s into the JSON layout of shared/BENCHMARKS.md, a Markdown table and a PNG chart."""
+"""Turning `WorkloadResult`s into the JSON layout of shared/BENCHMARKS.md, a Markdown table and a PNG
+chart."""
 
 from __future__ import annotations
 
@@ -62,9 +63,10 @@ def to_markdown(results: Sequence[WorkloadResult], header: str) -> str:
         for r in timed:
             for name, t in r.timings.items():
                 ratio = r.ratio(name)
+                ratio_text = "-" if ratio is None else f"{ratio:.2f}"
                 lines.append(
-                    f"| {r.id} | {name} | {t.median_ms:.3f} | {t.min_ms:.3f} | {t.max_ms:.3f} | {len(t.times_ms)} "
-                    f"| {'-' if ratio is None else f'{ratio:.2f}'} |"
+                    f"| {r.id} | {name} | {t.median_ms:.3f} | {t.min_ms:.3f} | {t.max_ms:.3f} "
+                    f"| {len(t.times_ms)} | {ratio_text} |"
                 )
         lines.append("")
     for r in compiled:
@@ -86,11 +88,13 @@ def to_markdown(results: Sequence[WorkloadResult], header: str) -> str:
 
 
 def plot(results: Sequence[WorkloadResult], path: str, title: str) -> None:
-    """PNG: grouped bars of ratio to numpy_hand per timed workload (log scale), and C1 seconds against depth."""
+    """PNG: grouped bars of ratio to numpy_hand per timed workload (log scale), and C1 seconds against
+    depth."""
     import matplotlib
 
     matplotlib.use("Agg")  # files only; never needs a display
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
     timed = [r for r in results if r.kind == "time" and r.timings]
     compiled = [r for r in results if r.kind == "compile" and r.seconds]
@@ -109,6 +113,7 @@ def plot(results: Sequence[WorkloadResult], path: str, title: str) -> None:
         ax = next(ax_iter)
         timed_names = [n for n in names if any(n in r.timings for r in timed)]
         bar = 0.8 / len(timed_names)
+        all_ratios: list[float] = []
         for k, name in enumerate(timed_names):
             xs, ys = [], []
             for i, r in enumerate(timed):
@@ -116,13 +121,20 @@ def plot(results: Sequence[WorkloadResult], path: str, title: str) -> None:
                 if ratio is not None:
                     xs.append(i - 0.4 + bar * (k + 0.5))
                     ys.append(ratio)
+            all_ratios += ys
             bars = ax.bar(xs, ys, bar, label=name, color=colour[name])
             ax.bar_label(bars, labels=[f"{y:.2f}" for y in ys], fontsize=6, rotation=90, padding=2)
         ax.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
         ax.set_yscale("log")
+        # Room for the value labels above the tallest bar; plain tick labels instead of powers of ten.
+        low, high = min(*all_ratios, 1.0) / 1.5, max(*all_ratios, 1.0) * 1.6
+        ax.set_ylim(low, high)
+        nice = [t for t in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100) if low <= t <= high]
+        ax.set_yticks(nice, [f"{t:g}" for t in nice])
+        ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_xticks(range(len(timed)), [f"{r.id}{'' if r.check == 'ok' else ' (check!)'}" for r in timed])
         ax.set_ylabel(f"median time / {REFERENCE_IMPL} (lower is faster)")
-        ax.legend(fontsize=7, ncols=2)
+        ax.legend(fontsize=7, ncols=4, loc="upper center", bbox_to_anchor=(0.5, -0.07))  # below: never on a bar
     for r in compiled:
         ax = next(ax_iter)
         for name, by_depth in r.seconds.items():

@@ -3,9 +3,9 @@
     python benchmarks/run.py --workload W1|W2|W3|W4|W5|C1|all [--threads 1] [--iters N]
                              [--json OUT.json] [--md OUT.md] [--plot OUT.png] [--impls a,b,...]
 
-Arguments are parsed and threads pinned before numpy (or anything importing it) is loaded: thread pools are sized
-when the libraries start, so pinning afterwards would silently do nothing. Progress goes to stderr; the Markdown
-table goes to stdout (and to --md).
+Arguments are parsed and threads pinned before numpy (or anything importing it) is loaded: thread pools are
+sized when the libraries start, so pinning afterwards would silently do nothing. Progress goes to stderr; the
+Markdown table goes to stdout (and to --md).
 """
 
 from __future__ import annotations
@@ -28,18 +28,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--workload", required=True, choices=[*WORKLOAD_IDS, "all"], help="workload id or all")
     parser.add_argument(
-        "--threads", type=int, default=None,
-        help="pin BLAS, XLA and torch to N threads and the process to N CPUs (default: the libraries' defaults)",
+        "--threads",
+        type=int,
+        default=None,
+        help="pin BLAS, XLA and torch to N threads and the process to N CPUs (default: library defaults)",
     )
     parser.add_argument(
-        "--iters", type=int, default=DEFAULT_ITERS,
-        help=f"timed iterations per implementation (default {DEFAULT_ITERS}; at least {MIN_ITERS} for results)",
+        "--iters",
+        type=int,
+        default=DEFAULT_ITERS,
+        help=f"timed iterations per implementation (default {DEFAULT_ITERS}; >= {MIN_ITERS} for results)",
     )
     parser.add_argument("--json", metavar="OUT.json", help="write results in the BENCHMARKS.md JSON layout")
     parser.add_argument("--md", metavar="OUT.md", help="write the Markdown table (also printed to stdout)")
     parser.add_argument("--plot", metavar="OUT.png", help="write a bar chart of ratios (needs matplotlib)")
     parser.add_argument(
-        "--impls", metavar="NAME,...", default=None,
+        "--impls",
+        metavar="NAME,...",
+        default=None,
         help="run only these implementations (numpy_hand always runs: it is the reference)",
     )
     args = parser.parse_args(argv)
@@ -52,7 +58,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    # Run as a script, sys.path[0] is benchmarks/; the package imports (and graphc) need the repo root instead.
+    # Run as a script, sys.path[0] is benchmarks/; the package imports (and graphc) need the repo root.
     if sys.path and Path(sys.path[0] or ".").resolve() == REPO_ROOT / "benchmarks":
         sys.path[0] = str(REPO_ROOT)
     elif str(REPO_ROOT) not in sys.path:
@@ -70,18 +76,23 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.workloads import WORKLOADS
 
     if args.iters < MIN_ITERS:
-        print(f"warning: --iters {args.iters} < {MIN_ITERS}: fine for a smoke test, not for results", file=sys.stderr)
+        print(
+            f"warning: --iters {args.iters} < {MIN_ITERS}: fine for a smoke test, not for results",
+            file=sys.stderr,
+        )
     selected = list(WORKLOAD_IDS) if args.workload == "all" else [args.workload]
     wanted = None if args.impls is None else {REFERENCE_IMPL, *args.impls.split(",")}
     all_impls = harness.collect_impls(PROVIDERS)
+    if wanted is not None:
+        known = {name for impls in all_impls.values() for name in impls}
+        for name in sorted(wanted - known):
+            print(f"warning: --impls names {name!r}, which no provider registers", file=sys.stderr)
     n_threads = threads.effective_threads()
     pin_text = f"{n_threads} (pinned)" if threads.pinned_threads() is not None else f"{n_threads} (library default)"
 
     results = []
     for wid in selected:
-        factories = {
-            name: f for name, f in all_impls.get(wid, {}).items() if wanted is None or name in wanted
-        }
+        factories = {name: f for name, f in all_impls.get(wid, {}).items() if wanted is None or name in wanted}
         print(f"{wid}: {', '.join(factories)}", file=sys.stderr)
         start = time.perf_counter()
         result = harness.run_workload(WORKLOADS[wid], factories, args.iters, n_threads)

@@ -1,8 +1,8 @@
 """Thread pinning for the benchmark process.
 
-`pin_threads` must run before numpy, jax, torch or pytensor is imported: BLAS libraries and XLA size their thread
-pools once, when they initialise, from the environment and the CPU affinity mask. This module therefore imports
-nothing but the standard library.
+`pin_threads` must run before numpy, jax, torch or pytensor is imported: BLAS libraries and XLA size their
+thread pools once, when they initialise, from the environment and the CPU affinity mask. This module therefore
+imports nothing but the standard library.
 
 What a pin of N threads does, and why each part is needed:
 
@@ -10,9 +10,9 @@ What a pin of N threads does, and why each part is needed:
   ``NUMEXPR_NUM_THREADS``: the BLAS behind numpy, PyTensor's C code and torch's OpenMP pool read these.
 * ``XLA_FLAGS += --xla_cpu_multi_thread_eigen=false``: single-threaded Eigen kernels in XLA:CPU.
 * CPU affinity restricted to N CPUs (Linux ``sched_setaffinity``): XLA:CPU (jaxlib 0.10 measured) ignores the
-  flag above for its intra-op thread pool and sizes that pool from the affinity mask; a 2000x2000 matmul still used
-  2 cores with every XLA flag set, and exactly 1 with the affinity mask. Restricting the whole process is also the
-  plain meaning of "N threads pinned": no library can use more than N cores.
+  flag above for its intra-op thread pool and sizes that pool from the affinity mask; a 2000x2000 matmul still
+  used 2 cores with every XLA flag set, and exactly 1 with the affinity mask. Restricting the whole process is
+  also the plain meaning of "N threads pinned": no library can use more than N cores.
 * ``torch.set_num_threads(N)``: applied by the torch implementations through `configure_torch`, because torch
   is imported lazily.
 """
@@ -38,7 +38,8 @@ _pinned: int | None = None
 def pin_threads(n: int) -> None:
     """Pin every library this process may load to `n` threads; call before importing any of them.
 
-    Raises RuntimeError when numpy or jax is already imported, since the pin would then be silently ineffective.
+    Raises RuntimeError when numpy or jax is already imported, since the pin would then be silently
+    ineffective.
     """
     global _pinned
     if n < 1:
@@ -67,7 +68,8 @@ def pinned_threads() -> int | None:
 
 
 def effective_threads() -> int:
-    """Threads the libraries may use: the pinned count, else the CPUs this process may run on (their default)."""
+    """Threads the libraries may use: the pinned count, else the CPUs this process may run on (their
+    default)."""
     if _pinned is not None:
         return _pinned
     if hasattr(os, "sched_getaffinity"):
@@ -76,7 +78,8 @@ def effective_threads() -> int:
 
 
 def configure_torch() -> None:
-    """Apply the pin to torch (call right after importing it); torch reads no env var for its intra-op pool size."""
+    """Apply the pin to torch (call right after importing it); torch reads no env var for its intra-op pool
+    size."""
     import torch
 
     if _pinned is not None and torch.get_num_threads() != _pinned:
@@ -84,7 +87,8 @@ def configure_torch() -> None:
 
 
 def blas_report() -> str:
-    """One line naming the BLAS thread pools numpy loaded and their sizes, via threadpoolctl when installed."""
+    """One line naming the BLAS thread pools numpy loaded and their sizes, via threadpoolctl when
+    installed."""
     try:
         from threadpoolctl import threadpool_info
     except ImportError:

@@ -1,8 +1,8 @@
 """The reference workloads W1-W5 and C1, and the hand-written implementations of each (one module per model).
 
 `WORKLOADS` maps a workload id to its definition (data and parameters); `IMPLS` maps a workload id to the
-implementations defined here (numpy_hand and friends, jax_hand, torch_eager, pytensor). This package is itself the
-first provider in `benchmarks.providers.PROVIDERS`.
+implementations defined here (numpy_hand and friends, jax_hand, torch_eager, pytensor). This package is itself
+the first provider in `benchmarks.providers.PROVIDERS`.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ conv 3x3 16ch pad 1 -> ReLU -> maxpool 2 -> conv 3x3 32ch pad 1 -> ReLU -> maxpo
 32*2*2 = 128) -> dense 10.
 
 Parameters: ``conv1_w`` (16, 1, 3, 3) and ``conv2_w`` (32, 16, 3, 3) in OIHW layout, ``conv1_b`` (16,),
-``conv2_b`` (32,), ``dense_w`` (128, 10), ``dense_b`` (10,). Batches: ``(x float32 (128, 1, 8, 8), labels int32)``.
+``conv2_b`` (32,), ``dense_w`` (128, 10), ``dense_b`` (10,). Batches: ``(x float32 (128, 1, 8, 8), labels
+int32)``.
 """
 
 from __future__ import annotations
@@ -59,12 +60,13 @@ def make_batches() -> list[Batch]:
     return [(x.reshape(BATCH, 1, SIDE, SIDE), labels) for x, labels in flat]
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 # numpy_hand
 
 
 def _conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Same-padded stride-1 convolution as im2col + one GEMM; returns (output NCHW, the patches for backward)."""
+    """Same-padded stride-1 convolution as im2col + one GEMM; returns (output NCHW, the patches for
+    backward)."""
     n, _, h, wd = x.shape
     f = w.shape[0]
     cols = im2col(x, K, K // 2)
@@ -75,7 +77,8 @@ def _conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndarr
 def _conv_backward(
     dout: np.ndarray, cols: np.ndarray, x_shape: tuple[int, ...], w: np.ndarray, need_dx: bool
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
-    """Gradients (dx or None, dw, db) of `_conv_forward`; each is a GEMM, dx is then scattered back by col2im."""
+    """Gradients (dx or None, dw, db) of `_conv_forward`; each is a GEMM, dx is then scattered back by
+    col2im."""
     f = w.shape[0]
     d = dout.transpose(0, 2, 3, 1).reshape(-1, f)  # (N*H*W, F), rows in the same order as `cols`
     dw = (d.T @ cols).reshape(w.shape)
@@ -94,8 +97,8 @@ def _maxpool2_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _maxpool2_backward(dout: np.ndarray, windows: np.ndarray, pooled: np.ndarray) -> np.ndarray:
     """Route each gradient to the window position(s) equal to the max.
 
-    A window with tied maxima would get the gradient more than once, but here the pool follows a ReLU: ties are
-    (with probability 1) only all-zero windows, whose gradient the ReLU mask then removes anyway.
+    A window with tied maxima would get the gradient more than once, but here the pool follows a ReLU: ties
+    are (with probability 1) only all-zero windows, whose gradient the ReLU mask then removes anyway.
     """
     mask = windows == pooled[:, :, :, None, :, None]
     grad = mask * dout[:, :, :, None, :, None]
@@ -136,7 +139,7 @@ class NumpyCNN:
         return loss
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 # Library implementations: loss functions only, the SGD step comes from `frameworks`
 
 
@@ -203,7 +206,9 @@ def _pytensor_loss(params: dict[str, Any], batch: tuple[Any, ...]) -> Any:
 
 
 W3 = TrainingWorkload(
-    id="W3", title="CNN 1x8x8: conv16-pool-conv32-pool-dense10, batch 128, SGD", make_params=make_params,
+    id="W3",
+    title="CNN 1x8x8: conv16-pool-conv32-pool-dense10, batch 128, SGD",
+    make_params=make_params,
     make_batches=make_batches,
 )
 IMPLS: dict[str, ImplFactory] = {

@@ -1,8 +1,8 @@
 """NumPy pieces shared by the workloads: seeded data and parameters, and the hand-written layer helpers.
 
-Everything here is float32 and deterministic. The helpers are the plain NumPy a competent person writes; they are
-part of the `numpy_hand` baseline, so they must stay honest (no threads, no numexpr, no in-place trickery beyond
-the SGD update).
+Everything here is float32 and deterministic. The helpers are the plain NumPy a competent person writes; they
+are part of the `numpy_hand` baseline, so they must stay honest (no threads, no numexpr, no in-place trickery
+beyond the SGD update).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from benchmarks.protocol import Batch, Params
 F32 = np.float32
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 # Seeded data and parameters
 
 
@@ -37,8 +37,8 @@ def pixel_batches(
     """Image-classification batches ``(x float32 (batch, features) in [0, 1], labels int32 (batch,))``.
 
     Pixels take `levels` grey levels (17 for the 8x8 digits data set, 256 for MNIST), scaled to [0, 1]. Labels
-    come from a fixed random linear teacher rather than being independent noise, so training makes progress and the
-    loss trajectory is informative.
+    come from a fixed random linear teacher rather than being independent noise, so training makes progress
+    and the loss trajectory is informative.
     """
     teacher = rng.standard_normal((features, classes))
     out: list[Batch] = []
@@ -70,16 +70,16 @@ class BatchCycle:
         return batch
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 # Layer helpers for the hand-written NumPy implementations
 
 
 def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
     """Mean softmax cross-entropy over the batch and its gradient with respect to `logits`.
 
-    Uses the max-shifted log-sum-exp, loss = mean(log(sum(exp(z))) - z[label]) with z = logits - max, which is the
-    same formulation as ``jax.nn.log_softmax`` and torch's ``cross_entropy``; the gradient is
-    (softmax - onehot) / batch.
+    Uses the max-shifted log-sum-exp, loss = mean(log(sum(exp(z))) - z[label]) with z = logits - max, which is
+    the same formulation as ``jax.nn.log_softmax`` and torch's ``cross_entropy``; the gradient is (softmax -
+    onehot) / batch.
     """
     n = logits.shape[0]
     rows = np.arange(n)
@@ -94,7 +94,8 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    """Logistic function 1 / (1 + exp(-x)); float32 in, float32 out (exp overflow to inf gives the right 0)."""
+    """Logistic function 1 / (1 + exp(-x)); float32 in, float32 out (exp overflow to inf gives the right
+    0)."""
     with np.errstate(over="ignore"):
         return 1.0 / (1.0 + np.exp(-x))
 

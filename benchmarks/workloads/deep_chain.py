@@ -1,8 +1,9 @@
 """C1: compile cost of a deep chain h = tanh(h @ W_i + b_i), width 32, batch 64, loss mean(h^2), SGD lr 0.1.
 
-The measured unit is build + compile + first training step (gradients and SGD updates of every W_i, b_i) at each
-depth in `DEPTHS`: `TrainImpl.setup` followed by the first `TrainImpl.step`. For `numpy_hand` there is nothing to
-compile, so this is the first step; for `jax_hand` it is defining the step, ``jax.jit`` and the first call.
+The measured unit is build + compile + first training step (gradients and SGD updates of every W_i, b_i) at
+each depth in `DEPTHS`: `TrainImpl.setup` followed by the first `TrainImpl.step`. For `numpy_hand` there is
+nothing to compile, so this is the first step; for `jax_hand` it is defining the step, ``jax.jit`` and the
+first call.
 
 Parameters: ``W{i}`` (32, 32) and ``b{i}`` (32,) for i < depth; the depth is the number of ``W`` entries.
 Batches: ``(x float32 (64, 32),)``.
@@ -32,7 +33,8 @@ def depth_of(params: Params | dict[str, Any]) -> int:
 
 
 def make_params(depth: int) -> Params:
-    """N(0, 1/width) weights (keeps tanh activations away from saturation and from zero), small random biases."""
+    """N(0, 1/width) weights (keeps tanh activations away from saturation and from zero), small random
+    biases."""
     rng = rng_for(SEED + depth)
     params: Params = {}
     for i in range(depth):
@@ -109,8 +111,11 @@ def _pytensor_loss(params: dict[str, Any], batch: tuple[Any, ...]) -> Any:
 
 
 C1 = CompileWorkload(
-    id="C1", title="compile cost: tanh chain width 32, batch 64, depths 25-200", depths=DEPTHS,
-    make_params=make_params, make_batches=make_batches,
+    id="C1",
+    title="compile cost: tanh chain width 32, batch 64, depths 25-200",
+    depths=DEPTHS,
+    make_params=make_params,
+    make_batches=make_batches,
 )
 IMPLS: dict[str, ImplFactory] = {
     "numpy_hand": NumpyChain,

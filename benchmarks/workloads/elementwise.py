@@ -4,9 +4,9 @@ Inputs: ``{"x": float32 (4_000_000,)}``, standard normal times 2 so every branch
 Checked against the float64 evaluation of the same expression (see `harness` for the norm used).
 
 NumPy appears three times: `numpy_hand` is the plain expression (the baseline: every op allocates a 16 MB
-temporary); `numpy_out` reuses preallocated full-size buffers via ``out=``; `numpy_blocked` runs the same ``out=``
-sequence over 64k-element blocks whose scratch buffers stay in cache. The last two are reference points for what
-fusion buys, not baselines.
+temporary); `numpy_out` reuses preallocated full-size buffers via ``out=``; `numpy_blocked` runs the same
+``out=`` sequence over 64k-element blocks whose scratch buffers stay in cache. The last two are reference
+points for what fusion buys, not baselines.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 
 from benchmarks.protocol import EvalWorkload, ImplFactory, Params
 from benchmarks.workloads.common import rng_for
-from benchmarks.workloads.frameworks import import_jax, import_pytensor, import_torch
+from benchmarks.workloads.frameworks import PYTENSOR_MODE, import_jax, import_pytensor, import_torch
 
 SIZE = 4_000_000
 BLOCK = 65_536  # 256 KiB of float32 per scratch buffer: two of them fit in L2
@@ -30,7 +30,8 @@ def make_inputs() -> Params:
 
 
 def expression(x: np.ndarray) -> np.ndarray:
-    """The W5 expression in plain NumPy, in the dtype of `x` (float32 for `numpy_hand`, float64 for the reference)."""
+    """The W5 expression in plain NumPy, in the dtype of `x` (float32 for `numpy_hand`, float64 for the
+    reference)."""
     return np.tanh((1.0 / (1.0 + np.exp(-(x * 1.5 + 0.2)))) * x - 0.3) * np.maximum(x, 0.0) + np.exp(-x * x)
 
 
@@ -85,7 +86,8 @@ class NumpyOut:
 
 
 class NumpyBlocked:
-    """``numpy_blocked``: the ``out=`` sequence per 64k-element block, with two cache-sized scratch buffers."""
+    """``numpy_blocked``: the ``out=`` sequence per 64k-element block, with two cache-sized scratch
+    buffers."""
 
     name = "numpy_blocked"
 
@@ -144,7 +146,7 @@ class TorchElementwise:
 
 
 class PyTensorElementwise:
-    """``pytensor``: the expression compiled by ``pytensor.function`` in its default mode (elemwise fusion)."""
+    """``pytensor``: the expression compiled by ``pytensor.function`` in `PYTENSOR_MODE` (elemwise fusion)."""
 
     name = "pytensor"
 
@@ -156,7 +158,7 @@ class PyTensorElementwise:
         pt = pytensor.tensor
         x = pt.vector("x", dtype="float32")
         y = pt.tanh(pt.sigmoid(x * 1.5 + 0.2) * x - 0.3) * pt.maximum(x, 0.0) + pt.exp(-x * x)
-        self._f = pytensor.function([x], y)
+        self._f = pytensor.function([x], y, mode=PYTENSOR_MODE)
         self._x = inputs["x"]
 
     def evaluate(self) -> Any:
@@ -164,7 +166,9 @@ class PyTensorElementwise:
 
 
 W5 = EvalWorkload(
-    id="W5", title="elementwise tanh/sigmoid/relu/exp expression on 4M float32", make_inputs=make_inputs,
+    id="W5",
+    title="elementwise tanh/sigmoid/relu/exp expression on 4M float32",
+    make_inputs=make_inputs,
     reference=reference,
 )
 IMPLS: dict[str, ImplFactory] = {

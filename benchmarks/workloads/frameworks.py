@@ -7,10 +7,10 @@ A workload supplies only its loss function written against the library; the clas
   parameters are passed in and returned.
 * `TorchTrainStep` ("torch_eager"): eager autograd and ``torch.optim.SGD``.
 * `PyTensorTrainStep` ("pytensor"): one compiled ``pytensor.function`` with the SGD updates as shared-variable
-  updates, in PyTensor's default mode.
+  updates, in `PYTENSOR_MODE`.
 
-The libraries are imported in the constructors, so a missing one raises ImportError there and the harness leaves
-that implementation out; nothing is imported when only NumPy runs.
+The libraries are imported in the constructors, so a missing one raises ImportError there and the harness
+leaves that implementation out; nothing is imported when only NumPy runs.
 """
 
 from __future__ import annotations
@@ -25,15 +25,23 @@ from benchmarks.protocol import Batch, Params
 from benchmarks.threads import configure_torch
 from benchmarks.workloads.common import BatchCycle
 
+PYTENSOR_MODE = "CVM"
+"""PyTensor's C virtual machine (C implementations of the ops, fast_run rewrites).
+
+PyTensor 3's default mode is Numba, whose compile times make it unusable here: measured on the 2-core machine,
+C1 at depth 100 took 318 s to compile with Numba against 15 s with CVM, and the first W3 compile 442 s. CVM is
+also what the reference points in shared/BENCHMARKS.md name ("PyTensor (C VM)"). Its C modules are cached
+under ~/.pytensor, so the very first run on a machine pays minutes of C compilation, once."""
+
 # A loss builder returns the loss function. It is called inside `setup`, so C1's build time includes it.
 # JAX/torch loss functions take (params: dict of arrays/tensors, batch: tuple of arrays/tensors) -> scalar.
 LossBuilder = Callable[[], Callable[[Any, Any], Any]]
-# PyTensor graph builders take (params: dict of shared variables, batch: tuple of symbolic inputs) -> scalar loss.
+# PyTensor graph builders take (params: dict of shared variables, batch: tuple of symbolic inputs) -> loss.
 PyTensorGraphBuilder = Callable[[dict[str, Any], tuple[Any, ...]], Any]
 
 
 def import_jax() -> Any:
-    """Import jax (raising ImportError when absent); JAX stays float32 since x64 is left at its default (off)."""
+    """Import jax, raising ImportError when absent. x64 stays off (the default): JAX computes in float32."""
     import jax
 
     return jax
@@ -50,9 +58,9 @@ def import_torch() -> Any:
 def import_pytensor() -> Any:
     """Import pytensor (raising ImportError when absent), with floatX = float32.
 
-    float32 floatX makes Python float constants (the learning rate, 1.5 in W5) float32 instead of upcasting the
-    graph to float64, which would break the float32 comparison. PyTensor warns at import when it finds no BLAS
-    link flags; it then calls NumPy's BLAS, which is what we want, so that warning is silenced.
+    float32 floatX makes Python float constants (the learning rate, 1.5 in W5) float32 instead of upcasting
+    the graph to float64, which would break the float32 comparison. PyTensor warns at import when it finds no
+    BLAS link flags; it then calls NumPy's BLAS, which is what we want, so that warning is silenced.
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -126,7 +134,7 @@ class TorchTrainStep:
 
 
 class PyTensorTrainStep:
-    """``pytensor``: one compiled function computing the loss and applying the SGD updates to shared variables."""
+    """``pytensor``: one compiled function computing the loss and applying SGD updates to shared variables."""
 
     name = "pytensor"
 
@@ -144,7 +152,7 @@ class PyTensorTrainStep:
         grads = pytensor.grad(loss, list(shared.values()))
         lr = np.float32(self._lr)
         updates = [(p, p - lr * g) for p, g in zip(shared.values(), grads, strict=True)]
-        self._fn = pytensor.function(list(inputs), loss, updates=updates)
+        self._fn = pytensor.function(list(inputs), loss, updates=updates, mode=PYTENSOR_MODE)
         self._batches = BatchCycle(batches)
 
     def step(self) -> float:

@@ -1,10 +1,11 @@
 """W4: a single-layer LSTM trained by backpropagation through time, plain SGD with lr 0.1.
 
-Sequence 32, batch 64, input 16, hidden 128, zero initial state. The loss is the mean squared error of a 1-unit
-linear projection of the last hidden state against a target per sequence.
+Sequence 32, batch 64, input 16, hidden 128, zero initial state. The loss is the mean squared error of a
+1-unit linear projection of the last hidden state against a target per sequence.
 
-Gates are ordered i, f, g, o (PyTorch's order) and come from one matmul per step: the input projection of the whole
-sequence is hoisted out of the recurrence as one GEMM (as cuDNN and torch do), so each step does h @ Wh only.
+Gates are ordered i, f, g, o (PyTorch's order) and come from one matmul per step: the input projection of the
+whole sequence is hoisted out of the recurrence as one GEMM (as cuDNN and torch do), so each step does h @ Wh
+only.
 
 Parameters: ``Wx`` (16, 512), ``Wh`` (128, 512), ``b`` (512,), ``Wy`` (128, 1), ``by`` (1,).
 Batches: ``(x float32 (32, 64, 16) sequence-major, y float32 (64, 1))``.
@@ -46,7 +47,8 @@ def make_params() -> Params:
 
 
 def make_batches() -> list[Batch]:
-    """Standard-normal sequences; the target is a fixed nonlinear summary of each sequence, so it is learnable."""
+    """Standard-normal sequences; the target is a fixed nonlinear summary of each sequence, so it is
+    learnable."""
     rng = rng_for(SEED + 1000)
     mix = rng.standard_normal(INPUT) / np.sqrt(INPUT)
     batches: list[Batch] = []
@@ -162,8 +164,9 @@ def _pytensor_loss(params: dict[str, Any], batch: tuple[Any, ...]) -> Any:
 class TorchLSTM:
     """``torch_eager``: ``nn.LSTM`` + ``nn.Linear`` + ``F.mse_loss``, trained with ``torch.optim.SGD``.
 
-    nn.LSTM has two bias vectors (input and hidden) that add up; our single ``b`` goes into the input bias and the
-    hidden bias is zero and frozen, so the model and every SGD update are identical to the other implementations.
+    nn.LSTM has two bias vectors (input and hidden) that add up; our single ``b`` goes into the input bias and
+    the hidden bias is zero and frozen, so the model and every SGD update are identical to the other
+    implementations.
     """
 
     name = "torch_eager"
@@ -199,7 +202,9 @@ class TorchLSTM:
 
 
 W4 = TrainingWorkload(
-    id="W4", title="LSTM seq 32, batch 64, in 16, hidden 128, MSE head, BPTT, SGD", make_params=make_params,
+    id="W4",
+    title="LSTM seq 32, batch 64, in 16, hidden 128, MSE head, BPTT, SGD",
+    make_params=make_params,
     make_batches=make_batches,
 )
 IMPLS: dict[str, ImplFactory] = {

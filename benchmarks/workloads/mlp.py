@@ -3,8 +3,8 @@
 W1: 64-256-256-10, batch 128, digits-shaped data (8x8 pixels, 17 grey levels, 10 classes).
 W2: 784-1024-1024-10, batch 256, MNIST-shaped data (28x28 pixels, 256 grey levels, 10 classes).
 
-Parameters: ``W{i}`` of shape (in, out) and ``b{i}`` of shape (out,) for layer i; batches: ``(x float32 (B, in),
-labels int32 (B,))``. Both workloads share every piece of code below; only `MLPSpec` differs.
+Parameters: ``W{i}`` of shape (in, out) and ``b{i}`` of shape (out,) for layer i; batches: ``(x float32 (B,
+in), labels int32 (B,))``. Both workloads share every piece of code below; only `MLPSpec` differs.
 """
 
 from __future__ import annotations

@@ -12,18 +12,22 @@ from graphc.errors import GraphcError
 BACKENDS = ("numpy", "jax")
 
 
-def compile(
-    outputs: OutputSpec, *, backend: str = "numpy", passes: Iterable[str] | str | None = "default",
+def compile(  # noqa: A001 - graphc.compile is the library's verb
+    outputs: OutputSpec, *, backend: str = "numpy", passes: Iterable[str] | str | None = None,
     verify: bool = False, **options: Any
 ) -> Executable:
     """Compile the part of the graph that ``outputs`` need into an executable for ``backend``.
 
     ``outputs`` is one value, a list of values or a dict name → value; calling the executable with a mapping
     ``{input name: array}`` returns results in the same structure. ``passes`` picks the optimisation pipeline
-    (``"default"``, ``"none"`` or a list of pass names, see :mod:`graphc.passes`); the user's graph is never
-    modified — passes work on a copy. ``verify`` checks the graph after every pass. The pipeline's record
-    (per-pass time, node counts) is on ``executable.pipeline``.
+    (``"default"``, ``"none"`` or a list of pass names, see :mod:`graphc.passes`); ``None`` means the backend's
+    choice: the full pipeline for NumPy, none for JAX (XLA simplifies and fuses the traced function itself, so
+    running graphc's passes first would only add compile time). The user's graph is never modified — passes
+    work on a copy. ``verify`` checks the graph after every pass. The pipeline's record (per-pass time, node
+    counts) is on ``executable.pipeline``.
     """
+    if passes is None:
+        passes = "none" if backend == "jax" else "default"
     program = make_program(outputs)
     result = None
     if passes not in ("none", [], ()):

@@ -76,17 +76,17 @@ def _take(feeds: Mapping[str, Array], idx: Array | slice) -> dict[str, Array]:
 
 
 class Evaluator:
-    """Batched evaluation of a model's metrics (loss, accuracy) with given parameters."""
+    """Batched evaluation of a model's metrics (loss, accuracy) with given parameters, in inference mode."""
 
     def __init__(self, model: Model, backend: str = "numpy", **options: Any) -> None:
         self.model = model
-        self.executable: Executable = compile(dict(model.metrics), backend=backend, **options)
+        self.executable: Executable = compile(dict(model.eval_metrics), backend=backend, **options)
 
     def __call__(self, state: Mapping[str, Array], data: Mapping[str, Array], batch_size: int = 512
                  ) -> dict[str, float]:
         params = {k: state[k] for k in self.executable.input_names if k in state}
         n = len(next(iter(data.values())))
-        totals = dict.fromkeys(self.model.metrics, 0.0)
+        totals = dict.fromkeys(self.model.eval_metrics, 0.0)
         for start in range(0, n, batch_size):
             batch = _take(data, slice(start, start + batch_size))
             m = len(next(iter(batch.values())))

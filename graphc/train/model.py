@@ -23,6 +23,11 @@ class Model:
     ``accuracy`` says how predictions compare with targets: ``"argmax"`` (class logits vs integer labels),
     ``"binary"`` (one logit vs 0/1 targets, threshold 0) or ``None``; by default it is inferred from the target
     dtype and the prediction shape.
+
+    Train and eval modes: a network with dropout or batch norm is built twice into the graph from the same
+    layers (``training=True`` and ``training=False``), sharing parameters. ``loss``/``predictions`` are the
+    training-mode outputs (``metrics``, used by :class:`TrainStep`); ``eval_loss``/``eval_predictions`` the
+    inference-mode ones (``eval_metrics``, used by :class:`Evaluator`). Without them both modes are the same.
     """
 
     loss: Value
@@ -31,7 +36,10 @@ class Model:
     predictions: Value | None = None
     params: Sequence[Value] | None = None
     accuracy: AccuracyKind | Literal["auto"] = "auto"
+    eval_loss: Value | None = None
+    eval_predictions: Value | None = None
     metrics: dict[str, Value] = field(default_factory=dict, init=False)
+    eval_metrics: dict[str, Value] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         g = self.loss.graph
@@ -51,6 +59,18 @@ class Model:
         if kind is not None:
             with g.name_scope("metrics"):
                 self.metrics["accuracy"] = _accuracy(kind, self.predictions, self.targets[0])  # type: ignore[arg-type]
+        self.eval_metrics = self.metrics
+        if self.eval_loss is not None or self.eval_predictions is not None:
+            evals = [v for v in (self.eval_loss, self.eval_predictions) if v is not None]
+            if self.eval_loss is None or (self.predictions is None) != (self.eval_predictions is None) \
+                    or any(v.graph is not g for v in evals):
+                raise GraphBuildError("give eval_loss (and eval_predictions when predictions are given) from the "
+                                      "loss's graph")
+            self.eval_metrics = {"loss": self.eval_loss}
+            if kind is not None:
+                with g.name_scope("eval_metrics"):
+                    pred = self.eval_predictions
+                    self.eval_metrics["accuracy"] = _accuracy(kind, pred, self.targets[0])  # type: ignore[arg-type]
 
     @property
     def graph(self) -> Graph:

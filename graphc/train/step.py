@@ -1,9 +1,10 @@
 """The compiled training step: ``(state, batch) -> (new state, metrics)``.
 
 Forward, backward (:func:`graphc.autodiff.grad`) and the optimizer update are appended to the model's graph and
-compiled as one executable. The state — parameters, optimizer slots and the step counter — is a dict of arrays
-keyed by input name; slots and the counter are non-trainable graph parameters, so :func:`graphc.init_params`
-initialises the whole state.
+compiled as one executable. The state — parameters, optimizer slots, the step counter and the state that layers
+declare with :func:`graphc.update_state` (batch-norm running averages, dropout keys) — is a dict of arrays keyed
+by input name; everything but the trainable parameters is a non-trainable graph parameter, so
+:func:`graphc.init_params` initialises the whole state.
 """
 
 from __future__ import annotations
@@ -67,9 +68,12 @@ class TrainStep:
                         new_state[v] = new_slots[s]
                         slot_values.append(v)
                 new_state[step] = step + 1.0
+        # Non-optimizer state that layers declared with graphc.update_state (batch-norm averages, dropout keys).
+        declared = G.state_updates(graph)
+        new_state.update(declared)
         self.params = params
         self.gradients = dict(zip(params, grads, strict=True))
-        self.state_values: list[Value] = [*params, *slot_values, step]
+        self.state_values: list[Value] = [*params, *slot_values, *declared, step]
         self.new_state = new_state
         self.metrics = dict(model.metrics)
         outputs: dict[str, Value] = {v.name: new_state[v] for v in self.state_values}  # type: ignore[misc]

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from graphc.backends.numpy import runtime_conv as conv  # noqa: F401 - generated code calls _rt.conv.*
+
 Array = np.ndarray[Any, Any]
 
 

@@ -1,5 +1,5 @@
 """Importing this package registers every op definition with the registry."""
 
-from graphc.ir.ops import creation, elementwise, fused, layout, linalg, reduction
+from graphc.ir.ops import conv, creation, elementwise, fused, layout, linalg, pool, random, reduction
 
-__all__ = ["creation", "elementwise", "fused", "layout", "linalg", "reduction"]
+__all__ = ["conv", "creation", "elementwise", "fused", "layout", "linalg", "pool", "random", "reduction"]

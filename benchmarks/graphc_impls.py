@@ -1,0 +1,127 @@
+"""graphc's implementations of the reference workloads, on each backend.
+
+Registered names:
+
+* ``graphc_numpy`` — the NumPy backend with the default pass pipeline (simplification, fusion) and memory
+  planning;
+* ``graphc_numpy_nopasses`` — the NumPy backend with no passes and no memory planning (the pipeline "off");
+* ``graphc_jax`` — the JAX backend (one ``jax.jit`` of the whole step, state donated).
+
+Training workloads run :class:`graphc.train.TrainStep` (forward, autodiff backward and the SGD update compiled
+as one executable) on the same float32 parameters and batches as every other implementation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
+
+from benchmarks.protocol import Batch, ImplFactory, Params
+from benchmarks.workloads import deep_chain, mlp
+from benchmarks.workloads.common import BatchCycle
+
+BACKENDS: dict[str, dict[str, Any]] = {
+    "graphc_numpy": {"backend": "numpy"},
+    "graphc_numpy_nopasses": {"backend": "numpy", "passes": "none", "plan_memory": False},
+    "graphc_jax": {"backend": "jax"},
+}
+
+
+def _import_graphc() -> Any:
+    import graphc
+
+    return graphc
+
+
+def _import_for(options: dict[str, Any]) -> Any:
+    gc = _import_graphc()
+    if options.get("backend") == "jax":
+        import jax  # noqa: F401 - raises ImportError when the extra is missing, so the harness leaves it out
+    return gc
+
+
+class GraphcTrain:
+    """A training workload as a graphc model: ``build(gc, params) -> (Model, feed names)``."""
+
+    def __init__(self, name: str, build: Callable[[Any, Params], tuple[Any, tuple[str, ...]]],
+                 options: dict[str, Any]) -> None:
+        self.name = name
+        self._build = build
+        self._options = options
+
+    def setup(self, params: Params, batches: Sequence[Batch]) -> None:
+        gc = _import_for(self._options)
+        model, self._feeds = self._build(gc, params)
+        self._step = gc.train.TrainStep(model, gc.optim.SGD(mlp.LR), **self._options)
+        self._state = self._step.init_state(params=params)
+        self._batches = BatchCycle(batches)
+
+    def step(self) -> float:
+        batch = dict(zip(self._feeds, self._batches.next(), strict=True))
+        self._state, metrics = self._step(self._state, batch)
+        return metrics["loss"]  # a Python float: reading it synchronises
+
+
+def build_mlp(spec: mlp.MLPSpec, gc: Any, params: Params) -> tuple[Any, tuple[str, ...]]:
+    """The W1/W2 MLP with parameters named as the workload names them (``W0``, ``b0``…)."""
+    with gc.Graph("mlp"):
+        x = gc.placeholder("x", (None, spec.sizes[0]))
+        y = gc.placeholder("y", (None,), "int32")
+        h = x
+        for i in range(spec.n_layers):
+            w = gc.parameter(f"W{i}", params[f"W{i}"].shape)
+            b = gc.parameter(f"b{i}", params[f"b{i}"].shape)
+            h = h @ w + b
+            if i < spec.n_layers - 1:
+                h = gc.relu(h)
+        loss = gc.losses.softmax_cross_entropy(h, y)
+    return gc.train.Model(loss, [x], [y], h, accuracy=None), ("x", "y")
+
+
+def build_chain(gc: Any, params: Params) -> tuple[Any, tuple[str, ...]]:
+    """C1's chain ``h = tanh(h @ W_i + b_i)``, loss ``mean(h²)``."""
+    depth = deep_chain.depth_of(params)
+    with gc.Graph("chain"):
+        x = gc.placeholder("x", (deep_chain.BATCH, deep_chain.WIDTH))
+        h = x
+        for i in range(depth):
+            w = gc.parameter(f"W{i}", (deep_chain.WIDTH, deep_chain.WIDTH))
+            h = gc.tanh(h @ w + gc.parameter(f"b{i}", (deep_chain.WIDTH,)))
+        loss = gc.mean(h * h)
+    return gc.train.Model(loss, [x], [], accuracy=None), ("x",)
+
+
+class GraphcW5:
+    """W5's expression, compiled once; ``evaluate`` runs it."""
+
+    def __init__(self, name: str, options: dict[str, Any]) -> None:
+        self.name = name
+        self._options = options
+
+    def setup(self, inputs: Params) -> None:
+        gc = _import_for(self._options)
+        x_np = inputs["x"]
+        with gc.Graph("w5"):
+            x = gc.placeholder("x", x_np.shape)
+            y = gc.tanh(gc.sigmoid(x * 1.5 + 0.2) * x - 0.3) * gc.relu(x) + gc.exp(-x * x)
+        self._run = gc.compile(y, **self._options)
+        self._x = x_np
+
+    def evaluate(self) -> Any:
+        out = self._run({"x": self._x})
+        if hasattr(out, "block_until_ready"):
+            out.block_until_ready()
+        return out
+
+
+def _train(build: Callable[..., Any]) -> dict[str, ImplFactory]:
+    return {name: partial(GraphcTrain, name, build, opts) for name, opts in BACKENDS.items()}
+
+
+IMPLS: dict[str, dict[str, ImplFactory]] = {
+    "W1": _train(partial(build_mlp, mlp.W1_SPEC)),
+    "W2": _train(partial(build_mlp, mlp.W2_SPEC)),
+    "W5": {name: partial(GraphcW5, name, opts) for name, opts in BACKENDS.items()},
+    "C1": _train(build_chain),
+}
