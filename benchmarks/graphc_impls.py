@@ -18,7 +18,7 @@ from functools import partial
 from typing import Any
 
 from benchmarks.protocol import Batch, ImplFactory, Params
-from benchmarks.workloads import deep_chain, mlp
+from benchmarks.workloads import deep_chain, forward, mlp
 from benchmarks.workloads.common import BatchCycle
 
 BACKENDS: dict[str, dict[str, Any]] = {
@@ -92,6 +92,31 @@ def build_chain(gc: Any, params: Params) -> tuple[Any, tuple[str, ...]]:
     return gc.train.Model(loss, [x], [], accuracy=None), ("x",)
 
 
+class GraphcForward:
+    """F1/F128: the W1 MLP's forward pass compiled once; ``evaluate`` runs it."""
+
+    def __init__(self, name: str, options: dict[str, Any]) -> None:
+        self.name = name
+        self._options = options
+
+    def setup(self, inputs: Params) -> None:
+        gc = _import_for(self._options)
+        with gc.Graph("forward"):
+            h = gc.placeholder("x", (None, forward.SPEC.sizes[0]))
+            for i in range(forward.SPEC.n_layers):
+                h = h @ gc.parameter(f"W{i}", inputs[f"W{i}"].shape) + gc.parameter(f"b{i}", inputs[f"b{i}"].shape)
+                if i < forward.SPEC.n_layers - 1:
+                    h = gc.relu(h)
+        self._run = gc.compile(h, **self._options)
+        self._inputs = inputs
+
+    def evaluate(self) -> Any:
+        out = self._run(self._inputs)
+        if hasattr(out, "block_until_ready"):
+            out.block_until_ready()
+        return out
+
+
 class GraphcW5:
     """W5's expression, compiled once; ``evaluate`` runs it."""
 
@@ -124,4 +149,6 @@ IMPLS: dict[str, dict[str, ImplFactory]] = {
     "W2": _train(partial(build_mlp, mlp.W2_SPEC)),
     "W5": {name: partial(GraphcW5, name, opts) for name, opts in BACKENDS.items()},
     "C1": _train(build_chain),
+    "F1": {name: partial(GraphcForward, name, opts) for name, opts in BACKENDS.items()},
+    "F128": {name: partial(GraphcForward, name, opts) for name, opts in BACKENDS.items()},
 }

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-WORKLOAD_IDS = ("W1", "W2", "W3", "W4", "W5", "C1")
+WORKLOAD_IDS = ("W1", "W2", "W3", "W4", "W5", "C1", "F1", "F128")
 DEFAULT_ITERS = 50
 MIN_ITERS = 30  # BENCHMARKS.md asks for at least 30 timed iterations
 

@@ -8,7 +8,7 @@ the first provider in `benchmarks.providers.PROVIDERS`.
 from __future__ import annotations
 
 from benchmarks.protocol import ImplFactory, Workload
-from benchmarks.workloads import cnn, deep_chain, elementwise, lstm, mlp
+from benchmarks.workloads import cnn, deep_chain, elementwise, forward, lstm, mlp
 
 WORKLOADS: dict[str, Workload] = {
     "W1": mlp.W1,
@@ -17,6 +17,8 @@ WORKLOADS: dict[str, Workload] = {
     "W4": lstm.W4,
     "W5": elementwise.W5,
     "C1": deep_chain.C1,
+    "F1": forward.F1,
+    "F128": forward.F128,
 }
 
 IMPLS: dict[str, dict[str, ImplFactory]] = {
@@ -26,4 +28,6 @@ IMPLS: dict[str, dict[str, ImplFactory]] = {
     "W4": lstm.IMPLS,
     "W5": elementwise.IMPLS,
     "C1": deep_chain.IMPLS,
+    "F1": forward.IMPLS,
+    "F128": forward.IMPLS,
 }
