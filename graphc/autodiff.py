@@ -21,8 +21,9 @@ from typing import Literal, overload
 
 from graphc import dsl as G
 from graphc.errors import GradError
+from graphc.gcpause import gc_paused
 from graphc.ir.analysis import live_nodes
-from graphc.ir.graph import Node, Value
+from graphc.ir.graph import Graph, Node, Value
 from graphc.ir.source import capture
 
 
@@ -42,6 +43,12 @@ def grad(
     graph = loss.graph
     forward = live_nodes(graph, [loss])
 
+    with gc_paused():
+        return _grad(loss, graph, forward, targets, single, unused)
+
+
+def _grad(loss: Value, graph: Graph, forward: list[Node], targets: list[Value], single: bool, unused: str
+          ) -> Value | list[Value]:
     on_path, depends = path_from(forward, targets)
 
     cts: dict[Value, Value] = {}

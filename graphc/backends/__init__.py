@@ -12,7 +12,7 @@ from graphc.errors import GraphcError
 BACKENDS = ("numpy", "jax")
 
 
-def compile(  # noqa: A001 - graphc.compile is the library's verb
+def compile(
     outputs: OutputSpec, *, backend: str = "numpy", passes: Iterable[str] | str | None = None,
     verify: bool = False, **options: Any
 ) -> Executable:

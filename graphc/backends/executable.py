@@ -13,6 +13,7 @@ from typing import Any
 from graphc.backends import feeds as feed_checks
 from graphc.backends.program import Program
 from graphc.errors import FeedError
+from graphc.gcpause import gc_paused
 from graphc.ir.types import Sym
 
 Specialised = Callable[..., tuple[Any, ...]]
@@ -69,7 +70,8 @@ class Executable:
 
     def _build(self, key: tuple[tuple[int, ...], ...], args: list[Any]) -> Specialised:
         binding = feed_checks.bind(self.program.inputs, args)  # reads .ndim/.shape only: no host copy
-        fn = self.specialise(binding)
+        with gc_paused():
+            fn = self.specialise(binding)
         self._cache[key] = fn
         return fn
 

@@ -30,18 +30,24 @@ class DType(enum.Enum):
         """The NumPy dtype this dtype lowers to."""
         return _TO_NUMPY[self]
 
+    # Member lookups through the class go through enum's descriptors, which is slow on a hot path (these run
+    # for every node built); the sets below are filled once, after the class exists.
     @property
     def is_float(self) -> bool:
-        return self in (DType.float32, DType.float64)
+        return self in _FLOATS
 
     @property
     def is_int(self) -> bool:
-        return self in (DType.int32, DType.int64)
+        return self in _INTS
 
     @property
     def is_bool(self) -> bool:
-        return self is DType.bool
+        return self in _BOOLS
 
+
+_FLOATS = frozenset((DType.float32, DType.float64))
+_INTS = frozenset((DType.int32, DType.int64))
+_BOOLS = frozenset((DType.bool,))
 
 float32 = DType.float32
 float64 = DType.float64

@@ -428,14 +428,17 @@ def infer_types(
     """Apply an op's dtype and shape rules, turning rule failures into errors that name op, types and line."""
     shapes = tuple(t.shape for t in in_types)
     dtypes = tuple(t.dtype for t in in_types)
-    where = ", ".join(str(t) for t in in_types) or "no inputs"
     try:
         out_dtypes = opdef.dtype_rule(dtypes, attrs)
     except RuleError as e:
-        raise DTypeError(f"{opdef.name}: {e} (inputs: {where})", loc=loc) from None
+        raise DTypeError(f"{opdef.name}: {e} (inputs: {_describe(in_types)})", loc=loc) from None
     try:
         out_shapes = opdef.shape_rule(shapes, attrs)
     except RuleError as e:
         cls = DTypeError if e.is_dtype else ShapeError
-        raise cls(f"{opdef.name}: {e} (inputs: {where})", loc=loc) from None
+        raise cls(f"{opdef.name}: {e} (inputs: {_describe(in_types)})", loc=loc) from None
     return tuple(TensorType(s, d) for s, d in zip(out_shapes, out_dtypes, strict=True))
+
+
+def _describe(types: tuple[TensorType, ...]) -> str:
+    return ", ".join(str(t) for t in types) or "no inputs"

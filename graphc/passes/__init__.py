@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from graphc.gcpause import gc_paused
 from graphc.ir.analysis import live_nodes
 from graphc.ir.graph import Graph, Value
 from graphc.ir.rewrite import Rebuilder
@@ -62,7 +63,8 @@ def extract(graph: Graph, outputs: Sequence[Value]) -> Graph:
 def optimize(graph: Graph, outputs: Sequence[Value] | None = None, passes: Iterable[str] | str | None = None,
              *, verify_each: bool = False, keep: Iterable[str] = ()) -> PipelineResult:
     """Run the chosen passes on a copy of what ``outputs`` (default: ``graph.outputs``) need."""
-    start = extract(graph, list(graph.outputs if outputs is None else outputs))
+    with gc_paused():
+        start = extract(graph, list(graph.outputs if outputs is None else outputs))
     return Pipeline(select(passes), verify_each=verify_each).run(start, keep)
 
 

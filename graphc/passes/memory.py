@@ -49,7 +49,7 @@ def plan_memory(nodes: list[Node], inputs: list[Value], outputs: list[Value], bi
     """Plan buffers for ``nodes`` (see the module docstring). ``supports_out(node)`` says whether the backend
     can direct that node's output into a given array."""
     plan = MemoryPlan()
-    index = {n: k for k, n in enumerate(nodes)}
+    output_set = set(outputs)
     root: dict[Value, Value] = {}
     for n in nodes:
         for o in n.outputs:
@@ -81,7 +81,7 @@ def plan_memory(nodes: list[Node], inputs: list[Value], outputs: list[Value], bi
             if last.get(o, -1) == NEVER:  # a program output: only a dying donated input may hold it
                 for v in n.inputs:
                     if (v.name in donate and v.producer is None and v.type == o.type and root.get(v, v) is v
-                            and last.get(v, -1) == k and v not in outputs):
+                            and last.get(v, -1) == k and v not in output_set):
                         plan.out[n] = v
                         plan.inplace_donations += 1
                         placed = True
@@ -119,7 +119,6 @@ def plan_memory(nodes: list[Node], inputs: list[Value], outputs: list[Value], bi
             if o2 in holder and o2 not in last:
                 name = holder.pop(o2)
                 pool.setdefault(plan.buffers[name], []).append(name)
-    del index
     plan.planned_bytes = fresh_bytes + sum(math.prod(s) * _itemsize(dt) for s, dt in plan.buffers.values())
     return plan
 

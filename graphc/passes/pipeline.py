@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from graphc.errors import GraphcError, PassError
+from graphc.gcpause import gc_paused
 from graphc.ir.graph import Graph
 from graphc.ir.verifier import verify
 
@@ -79,6 +80,10 @@ class Pipeline:
         unknown = keep - set(self.names) - {"input"}
         if unknown:
             raise PassError(f"no pass named {', '.join(sorted(unknown))}; passes are {', '.join(self.names)}")
+        with gc_paused():
+            return self._run(graph, keep)
+
+    def _run(self, graph: Graph, keep: set[str]) -> PipelineResult:
         result = PipelineResult(graph)
         if "input" in keep:
             result.snapshots["input"] = graph
