@@ -123,3 +123,19 @@ def test_fused_groups_render_as_clusters(mlp: MLP) -> None:
                 if inner.op.name != "constant":
                     assert f"\tn{inner.id} [" in r.source
         render(fused, view, collapse=True)  # a fused node inside a collapsed scope is just counted
+
+
+def test_xor_net_renders_in_every_view() -> None:
+    import sys
+
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2] / "examples"))
+    from xor import build_model
+
+    import graphc as gc
+
+    model = build_model()
+    with model.graph:
+        gc.grad(model.loss, list(model.params or ()))
+    for view in ("forward", "backward", "joint"):
+        src = gc.render(model.graph, view).source
+        assert "hidden" in src and "out" in src
