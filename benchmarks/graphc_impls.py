@@ -18,7 +18,7 @@ from functools import partial
 from typing import Any
 
 from benchmarks.protocol import Batch, ImplFactory, Params
-from benchmarks.workloads import deep_chain, forward, mlp
+from benchmarks.workloads import cnn, deep_chain, forward, mlp
 from benchmarks.workloads.common import BatchCycle
 
 BACKENDS: dict[str, dict[str, Any]] = {
@@ -77,6 +77,22 @@ def build_mlp(spec: mlp.MLPSpec, gc: Any, params: Params) -> tuple[Any, tuple[st
                 h = gc.relu(h)
         loss = gc.losses.softmax_cross_entropy(h, y)
     return gc.train.Model(loss, [x], [y], h, accuracy=None), ("x", "y")
+
+
+def build_cnn(gc: Any, params: Params) -> tuple[Any, tuple[str, ...]]:
+    """W3's CNN: conv3x3(16, pad 1) → ReLU → maxpool 2 → conv3x3(32, pad 1) → ReLU → maxpool 2 → dense 10."""
+    with gc.Graph("cnn"):
+        x = gc.placeholder("x", (None, cnn.CHANNELS[0], cnn.SIDE, cnn.SIDE))
+        y = gc.placeholder("y", (None,), "int32")
+        h = x
+        for i in (1, 2):
+            w = gc.parameter(f"conv{i}_w", params[f"conv{i}_w"].shape)
+            b = gc.parameter(f"conv{i}_b", params[f"conv{i}_b"].shape)
+            h = gc.max_pool2d(gc.relu(gc.conv2d(h, w, b, padding=cnn.K // 2)), 2)
+        h = gc.flatten(h)
+        logits = h @ gc.parameter("dense_w", params["dense_w"].shape) + gc.parameter("dense_b", params["dense_b"].shape)
+        loss = gc.losses.softmax_cross_entropy(logits, y)
+    return gc.train.Model(loss, [x], [y], logits, accuracy=None), ("x", "y")
 
 
 def build_chain(gc: Any, params: Params) -> tuple[Any, tuple[str, ...]]:
@@ -148,6 +164,7 @@ IMPLS: dict[str, dict[str, ImplFactory]] = {
     "W1": _train(partial(build_mlp, mlp.W1_SPEC)),
     "W2": _train(partial(build_mlp, mlp.W2_SPEC)),
     "W5": {name: partial(GraphcW5, name, opts) for name, opts in BACKENDS.items()},
+    "W3": _train(build_cnn),
     "C1": _train(build_chain),
     "F1": {name: partial(GraphcForward, name, opts) for name, opts in BACKENDS.items()},
     "F128": {name: partial(GraphcForward, name, opts) for name, opts in BACKENDS.items()},
