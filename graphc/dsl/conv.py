@@ -52,13 +52,13 @@ def resolve_padding(x: Value, padding: Padding, kernel: tuple[int, int], stride:
                 raise ShapeError(f"{op}: input must be rank 4 (N, C, H, W), got {x.type}", loc=capture())
             return _same(x, kernel, stride, dilation, op)
         raise ShapeError(f"{op}: padding must be 'same', 'valid' or ints, got {padding!r}", loc=capture())
-    if isinstance(padding, int) and not isinstance(padding, bool):
-        return (padding,) * 4  # type: ignore[return-value]
-    vals = tuple(padding)
+    vals: tuple[int, ...] = (padding,) * 4 if isinstance(padding, int) else tuple(padding)
+    if isinstance(padding, bool):
+        vals = ()
     if len(vals) == 2:
         return (vals[0], vals[0], vals[1], vals[1])
     if len(vals) == 4:
-        return vals  # type: ignore[return-value]
+        return (vals[0], vals[1], vals[2], vals[3])
     raise ShapeError(f"{op}: padding {padding!r} must be an int, (ph, pw) or (top, bottom, left, right)",
                      loc=capture())
 

@@ -12,15 +12,16 @@ from graphc.nn.layer import Layer
 class Sequential:
     """``Sequential(l1, l2, …)(x, training=…)`` is ``…l2(l1(x, training=…), training=…)``.
 
-    Items are layers (they receive ``training``) or plain functions of one value (``graphc.relu``). It adds no
-    name scope of its own. Calling it twice — ``training=True`` and ``training=False`` — builds the two modes
-    of one network with shared parameters (see :class:`graphc.train.Model`).
+    Items are layers and nested ``Sequential`` stacks (they receive ``training``) or plain functions of one value
+    (``graphc.relu``). It adds no name scope of its own. Calling it twice — ``training=True`` and
+    ``training=False`` — builds the two modes of one network with shared parameters (see
+    :class:`graphc.train.Model`).
     """
 
-    def __init__(self, *layers: Layer | Callable[[Value], Value]) -> None:
+    def __init__(self, *layers: Layer | Sequential | Callable[[Value], Value]) -> None:
         self.layers = list(layers)
 
     def __call__(self, x: Any, *, training: bool | None = None) -> Value:
         for layer in self.layers:
-            x = layer(x, training=training) if isinstance(layer, Layer) else layer(x)
+            x = layer(x, training=training) if isinstance(layer, Layer | Sequential) else layer(x)
         return x  # type: ignore[no-any-return]

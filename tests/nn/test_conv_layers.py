@@ -31,9 +31,8 @@ def test_conv2d_layer_parameters_and_shapes() -> None:
     assert g.input("c1/W").shape == (16, 3, 3, 3)
     w = gc.init_params(g, seed=0)["c1/W"]
     assert abs(w.std() - np.sqrt(2.0 / 27)) < 0.1 * np.sqrt(2.0 / 27)  # He-normal, fan-in C·kh·kw
-    with pytest.raises(gc.ShapeError, match="Conv2D"):
-        with gc.Graph():
-            Conv2D(4)(gc.placeholder("v", (None, 8)))
+    with pytest.raises(gc.ShapeError, match="Conv2D"), gc.Graph():
+        Conv2D(4)(gc.placeholder("v", (None, 8)))
 
 
 def test_layer_is_reused_when_called_again() -> None:

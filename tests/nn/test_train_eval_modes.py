@@ -21,8 +21,8 @@ def build(rate: float = 0.5) -> tuple[gc.train.Model, gc.Value, gc.Value, gc.Gra
     with gc.Graph("modes") as g:
         x = gc.placeholder("x", (None, 1, 6, 6))
         y = gc.placeholder("y", (None,), "int32")
-        net = Sequential(Conv2D(4, 3, padding="same", use_bias=False, name="conv"), BatchNorm(name="bn"), gc.relu, Flatten(),
-                         Dropout(rate, name="drop"), Dense(3, name="out"))
+        net = Sequential(Conv2D(4, 3, padding="same", use_bias=False, name="conv"), BatchNorm(name="bn"), gc.relu,
+                         Flatten(), Dropout(rate, name="drop"), Dense(3, name="out"))
         train_out, eval_out = net(x, training=True), net(x, training=False)
         model = gc.train.Model(gc.losses.softmax_cross_entropy(train_out, y), [x], [y], train_out,
                                eval_loss=gc.losses.softmax_cross_entropy(eval_out, y), eval_predictions=eval_out)
@@ -36,7 +36,7 @@ def batch(n: int = 16, seed: int = 0) -> dict[str, Array]:
 
 
 def test_dropout_and_batch_norm_differ_between_train_and_eval() -> None:
-    model, train_out, eval_out, g = build()
+    _, train_out, eval_out, g = build()
     state = gc.init_params(g, seed=0)
     data = batch()
     run_train, run_eval = gc.compile(train_out), gc.compile(eval_out)

@@ -19,7 +19,7 @@ Array = np.ndarray[Any, Any]
 
 
 def ref_conv2d(x: Array, w: Array, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1)) -> Array:
-    n, c, h, wd = x.shape
+    n = x.shape[0]
     o, _, kh, kw = w.shape
     xp = np.pad(x, ((0, 0), (0, 0), padding[:2], padding[2:]))
     oh = (xp.shape[2] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
@@ -116,7 +116,8 @@ def test_conv2d_is_cross_correlation_with_bias() -> None:
     w[0, 0, 0, 0] = 1.0
     w[1, 0, 1, 1] = 1.0
     with gc.Graph():
-        y = gc.conv2d(gc.placeholder("x", (1, 1, 4, 4)), gc.constant(w), gc.constant(np.array([0.0, 100.0], np.float32)))
+        bias = gc.constant(np.array([0.0, 100.0], np.float32))
+        y = gc.conv2d(gc.placeholder("x", (1, 1, 4, 4)), gc.constant(w), bias)
     out = gc.compile(y)({"x": x})
     np.testing.assert_array_equal(out[0, 0], x[0, 0, :3, :3])
     np.testing.assert_array_equal(out[0, 1], x[0, 0, 1:, 1:] + 100.0)
@@ -225,3 +226,31 @@ def test_bad_geometry_is_reported_at_build_time() -> None:
             gc.conv2d(gc.placeholder("y", (None, 3, "H", 8)), gc.parameter("w3", (4, 3, 3, 3)))
         with pytest.raises(gc.ShapeError, match="padding"):
             gc.conv2d(x, gc.parameter("w4", (4, 3, 3, 3)), padding="full")
+
+
+@pytest.mark.parametrize(("n", "c"), [(1, 1), (2, 3)])
+def test_kernels_return_fresh_arrays(n: int, c: int) -> None:
+    """The NumPy kernels reuse workspace buffers internally; no result may alias one (or an input), or the next
+    call — or the memory planner — would overwrite it."""
+    from graphc.backends.numpy import runtime_conv as rt
+
+    rng = np.random.default_rng(4)
+    geo = ((1, 1), (1, 1, 1, 1), (1, 1))
+    pool = ((2, 2), (2, 2), (0, 0, 0, 0))
+    w = rng.standard_normal((2, c, 3, 3))
+
+    def results(x: Array) -> list[Array]:
+        g = rng.standard_normal((n, 2, 4, 4))
+        gp = rng.standard_normal((n, c, 2, 2))
+        return [rt.conv2d(x, w, *geo), rt.conv2d_input_grad(g, w, (4, 4), *geo),
+                rt.conv2d_kernel_grad(x, g, (3, 3), *geo), rt.max_pool2d(x, *pool),
+                rt.max_pool2d_grad(x, gp, *pool), rt.avg_pool2d(x, *pool), rt.avg_pool2d_grad(gp, (4, 4), *pool),
+                rt.pad(x, (0, 0, 0, 0, 1, 1, 0, 0), 0.0)]
+
+    x1, x2 = rng.standard_normal((n, c, 4, 4)), rng.standard_normal((n, c, 4, 4))
+    first = results(x1)
+    kept = [r.copy() for r in first]
+    second = results(x2)
+    for a, k, b in zip(first, kept, second, strict=True):
+        np.testing.assert_array_equal(a, k)
+        assert not np.shares_memory(a, b) and not np.shares_memory(a, x1)

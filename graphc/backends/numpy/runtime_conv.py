@@ -2,19 +2,24 @@
 
 Generated programs reach these as ``_rt.conv.<name>`` (re-exported by :mod:`graphc.backends.numpy.runtime`).
 
-No Python loop runs over pixels or batch elements. A convolution is *im2col* — a strided window view of the
-padded input (``sliding_window_view``), copied once into a patch matrix — followed by one (batched) GEMM; the
-kernel gradient is one GEMM over the same patches. The input gradient is one GEMM producing per-patch gradients
-followed by *col2im*: a loop over the ``kh·kw`` kernel offsets, each a whole-array strided add. Pooling uses a
-reshape when windows tile the input exactly, else the same window views; its gradients scatter with the same
-col2im loop.
+No Python loop runs over pixels or batch elements. Convolutions work in a channels-first, batch-last layout
+(C, H, W, N): the batch becomes the innermost, contiguous axis of every patch row, so the copies stay long even
+for the tiny images of course-sized models. A convolution is *im2col* — a strided window view of the padded
+input (``sliding_window_view``), copied once into a (C·KH·KW, OH·OW·N) patch matrix — then **one GEMM**; the
+kernel gradient is one GEMM of the cotangent with the same patches. The input gradient is one GEMM producing
+per-patch gradients, then *col2im*: a loop over the ``kh·kw`` kernel offsets, each one whole-array strided add.
+Pooling folds whole-array ufuncs (``maximum``, ``add``) over the kernel offsets — NumPy's own reductions over a
+tiny window axis are an order of magnitude slower — and its gradients write (or, for overlapping windows, add)
+into the same strided per-offset views.
 
-Every function returns a fresh array (never a view of an argument), which the memory planner relies on.
+Every function returns a fresh array (never a view of an argument or of a workspace buffer), which the memory
+planner relies on.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any
 
 import numpy as np
@@ -29,7 +34,7 @@ Quad = tuple[int, int, int, int]
 
 
 def _pad_hw(x: Array, padding: Quad, value: Any = 0) -> Array:
-    """``x`` with its last two axes padded by (top, bottom, left, right); ``x`` itself when nothing is padded."""
+    """NCHW ``x`` with its last two axes padded by (top, bottom, left, right); ``x`` itself when nothing is."""
     top, bottom, left, right = padding
     if not (top or bottom or left or right):
         return x
@@ -39,76 +44,139 @@ def _pad_hw(x: Array, padding: Quad, value: Any = 0) -> Array:
     return out
 
 
-def _windows(xp: Array, kernel: Pair, stride: Pair, dilation: Pair = (1, 1)) -> Array:
-    """The (N, C, OH, OW, KH, KW) view of every window of an already padded input (no copy)."""
+def _windows(xp: Array, kernel: Pair, stride: Pair, dilation: Pair = (1, 1), axis: int = 2) -> Array:
+    """A view of every window of an already padded input whose spatial axes are ``axis``, ``axis + 1``: those
+    two axes become the window positions (OH, OW) and (KH, KW) is appended (no copy)."""
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
-    view = sliding_window_view(xp, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(2, 3))
-    return view[:, :, ::sh, ::sw, ::dh, ::dw]
+    view = sliding_window_view(xp, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(axis, axis + 1))
+    index = [slice(None)] * view.ndim
+    index[axis], index[axis + 1], index[-2], index[-1] = slice(None, None, sh), slice(None, None, sw), \
+        slice(None, None, dh), slice(None, None, dw)
+    return view[tuple(index)]
 
 
-def _col2im(cols: Array, padded_hw: Pair, padding: Quad, stride: Pair, dilation: Pair = (1, 1)) -> Array:
-    """Adjoint of taking windows: sum per-window values ``cols`` (N, C, KH, KW, OH, OW) back into an image.
+def _col2im(cols: Array, out: Array, axis: int, stride: Pair, dilation: Pair = (1, 1)) -> None:
+    """The adjoint of taking windows: ``out`` (zeros, padded) += every window's values, in place.
 
-    Loops over the kernel offsets only; each iteration adds one strided (N, C, OH, OW) block. Returns the
-    unpadded image (N, C, H, W).
+    ``cols[p, q]`` holds the values at kernel offset (p, q) of every window, shaped like ``out`` with the
+    spatial axes (``axis``, ``axis + 1``) replaced by the window positions (OH, OW). Loops over the kernel offsets
+    only; each iteration is one strided whole-array add.
     """
-    n, c, kh, kw, oh, ow = cols.shape
-    (hp, wp), (sh, sw), (dh, dw) = padded_hw, stride, dilation
-    out = np.zeros((n, c, hp, wp), dtype=cols.dtype)
+    kh, kw = cols.shape[:2]
+    oh, ow = cols.shape[2 + axis], cols.shape[3 + axis]
+    (sh, sw), (dh, dw) = stride, dilation
+    index: list[slice] = [slice(None)] * out.ndim
     for p in range(kh):
-        rows = slice(p * dh, p * dh + (oh - 1) * sh + 1, sh)
+        index[axis] = slice(p * dh, p * dh + (oh - 1) * sh + 1, sh)
         for q in range(kw):
-            out[:, :, rows, q * dw:q * dw + (ow - 1) * sw + 1:sw] += cols[:, :, p, q]
+            index[axis + 1] = slice(q * dw, q * dw + (ow - 1) * sw + 1, sw)
+            out[tuple(index)] += cols[p, q]
+
+
+def _crop(xp: Array, padding: Quad, axis: int) -> Array:
     top, bottom, left, right = padding
-    if top or bottom or left or right:
-        return out[:, :, top:hp - bottom, left:wp - right]
+    index: list[slice] = [slice(None)] * xp.ndim
+    index[axis] = slice(top, xp.shape[axis] - bottom)
+    index[axis + 1] = slice(left, xp.shape[axis + 1] - right)
+    return xp[tuple(index)]
+
+
+# -- convolution (in the C, H, W, N layout) --------------------------------------------------------------------
+# The temporaries of a convolution (padded input, patches, GEMM results) live in per-thread workspace buffers
+# reused from call to call: a fresh multi-megabyte allocation per call costs more in page faults than the
+# arithmetic. Workspaces never escape: every result is copied out into a new array.
+
+_workspace = threading.local()
+_WORKSPACE_BYTES = 1 << 27  # per thread; past it (many shapes: varying batch sizes) the cache starts over
+
+
+def _scratch(tag: str, shape: tuple[int, ...], dtype: Any, zero: bool = False) -> Array:
+    """A reusable buffer for temporary ``tag`` of this shape and dtype (uninitialised unless ``zero``).
+
+    Two temporaries alive at once must have different tags; a buffer is valid until the next request of the
+    same tag, shape and dtype on this thread.
+    """
+    cache: dict[tuple[Any, ...], Array] | None = getattr(_workspace, "buffers", None)
+    if cache is None:
+        cache = _workspace.buffers = {}
+    key = (tag, shape, np.dtype(dtype).str)
+    buf = cache.get(key)
+    if buf is None:
+        buf = np.empty(shape, dtype)
+        if sum(b.nbytes for b in cache.values()) + buf.nbytes > _WORKSPACE_BYTES:
+            cache.clear()
+        cache[key] = buf
+    if zero:
+        buf.fill(0)
+    return buf
+
+
+# Moving the batch axis across a whole tensor at once walks memory with a huge stride; going through (C, N, H·W)
+# makes each step a set of per-channel transposes that fit in cache (several times faster for N·H·W ≳ 10⁴).
+
+
+def _batch_last(x: Array, padding: Quad = (0, 0, 0, 0), tag: str = "in") -> Array:
+    """NCHW → zero-padded (C, H, W, N) in workspace ``tag``."""
+    n, c, h, w = x.shape
+    top, bottom, left, right = padding
+    cnp = _scratch("cnp", (c, n, h * w), x.dtype)
+    np.copyto(cnp.reshape(c, n, h, w), x.transpose(1, 0, 2, 3))
+    out = _scratch(tag, (c, h + top + bottom, w + left + right, n), x.dtype, zero=bool(any(padding)))
+    np.copyto(out[:, top:top + h, left:left + w], cnp.transpose(0, 2, 1).reshape(c, h, w, n))
     return out
 
 
-def _tiles(x_hw: Pair, kernel: Pair, stride: Pair, padding: Quad) -> Pair | None:
-    """(OH, OW) when windows tile the input without overlap or padding (a reshape does the pooling), else None."""
-    if kernel != stride or any(padding):
-        return None
-    return x_hw[0] // kernel[0], x_hw[1] // kernel[1]
+def _batch_first(y: Array) -> Array:
+    """(C, H, W, N) → a new contiguous NCHW array."""
+    c, h, w, n = y.shape
+    cnp = _scratch("cnp", (c, n, h * w), y.dtype)
+    np.copyto(cnp, y.reshape(c, h * w, n).transpose(0, 2, 1))
+    out = np.empty((n, c, h, w), dtype=y.dtype)
+    np.copyto(out, cnp.reshape(c, n, h, w).transpose(1, 0, 2, 3))
+    return out
 
 
-# -- convolution -----------------------------------------------------------------------------------------------
-
-
-def _patches(x: Array, kernel: Pair, stride: Pair, padding: Quad, dilation: Pair, order: tuple[int, ...]) -> Array:
-    """The im2col copy: every window's elements, axes of the (N, C, OH, OW, KH, KW) window view in ``order``."""
-    win = _windows(_pad_hw(x, padding), kernel, stride, dilation)
-    return np.ascontiguousarray(win.transpose(order))
+def _patches(x: Array, kernel: Pair, stride: Pair, padding: Quad, dilation: Pair) -> Array:
+    """im2col: the (C, KH, KW, OH, OW, N) patch tensor of NCHW ``x`` (workspace; reshape it to the GEMM's
+    (C·KH·KW, OH·OW·N))."""
+    win = _windows(_batch_last(x, padding), kernel, stride, dilation, axis=1)  # (C, OH, OW, N, KH, KW)
+    view = win.transpose(0, 4, 5, 1, 2, 3)
+    cols = _scratch("cols", view.shape, x.dtype)
+    np.copyto(cols, view)
+    return cols
 
 
 def conv2d(x: Array, w: Array, stride: Pair, padding: Quad, dilation: Pair) -> Array:
-    """NCHW ⋆ OIHW cross-correlation: im2col (N, C·KH·KW, OH·OW) then one GEMM per batch of patches, which gives
-    NCHW directly."""
+    """NCHW ⋆ OIHW cross-correlation: im2col, then one GEMM (O, C·KH·KW) @ (C·KH·KW, OH·OW·N)."""
     o, c, kh, kw = w.shape
-    cols = _patches(x, (kh, kw), stride, padding, dilation, (0, 1, 4, 5, 2, 3))  # (N, C, KH, KW, OH, OW)
-    n, oh, ow = cols.shape[0], cols.shape[4], cols.shape[5]
-    y = np.matmul(w.reshape(o, c * kh * kw), cols.reshape(n, c * kh * kw, oh * ow))
-    return y.reshape(n, o, oh, ow)
+    cols = _patches(x, (kh, kw), stride, padding, dilation)
+    oh, ow, n = cols.shape[3:]
+    y = _scratch("gemm", (o, oh * ow * n), x.dtype)
+    np.matmul(w.reshape(o, c * kh * kw), cols.reshape(c * kh * kw, oh * ow * n), out=y)
+    return _batch_first(y.reshape(o, oh, ow, n))
 
 
 def conv2d_input_grad(g: Array, w: Array, input_hw: Pair, stride: Pair, padding: Quad, dilation: Pair) -> Array:
-    """``∂⟨g, conv2d(x, w)⟩/∂x``: per-patch gradients by one GEMM, then col2im."""
+    """``∂⟨g, conv2d(x, w)⟩/∂x``: per-patch gradients by one GEMM (C·KH·KW, O) @ (O, OH·OW·N), then col2im."""
     o, c, kh, kw = w.shape
     n, _, oh, ow = g.shape
-    cols = np.matmul(w.reshape(o, c * kh * kw).T, g.reshape(n, o, oh * ow))  # (N, C·KH·KW, OH·OW)
+    cols = _scratch("cols", (c * kh * kw, oh * ow * n), g.dtype)
+    np.matmul(w.reshape(o, c * kh * kw).T, _batch_last(g).reshape(o, oh * ow * n), out=cols)
+    offsets_first = cols.reshape(c, kh, kw, oh, ow, n).transpose(1, 2, 0, 3, 4, 5)  # a view
     top, bottom, left, right = padding
-    padded = (input_hw[0] + top + bottom, input_hw[1] + left + right)
-    return _col2im(cols.reshape(n, c, kh, kw, oh, ow), padded, padding, stride, dilation)
+    acc = _scratch("acc", (c, input_hw[0] + top + bottom, input_hw[1] + left + right, n), g.dtype, zero=True)
+    _col2im(offsets_first, acc, 1, stride, dilation)
+    return _batch_first(_crop(acc, padding, 1))
 
 
 def conv2d_kernel_grad(x: Array, g: Array, kernel_hw: Pair, stride: Pair, padding: Quad, dilation: Pair) -> Array:
-    """``∂⟨g, conv2d(x, w)⟩/∂w``: one GEMM of the cotangent (O, N·OH·OW) with the patches (C·KH·KW, N·OH·OW)ᵀ."""
+    """``∂⟨g, conv2d(x, w)⟩/∂w``: one GEMM of the cotangent (O, OH·OW·N) with the patches (C·KH·KW, OH·OW·N)ᵀ."""
     n, o, oh, ow = g.shape
     c = x.shape[1]
     kh, kw = kernel_hw
-    cols = _patches(x, (kh, kw), stride, padding, dilation, (1, 4, 5, 0, 2, 3))  # (C, KH, KW, N, OH, OW)
-    gm = np.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(o, n * oh * ow)
-    return (gm @ cols.reshape(c * kh * kw, n * oh * ow).T).reshape(o, c, kh, kw)
+    cols = _patches(x, (kh, kw), stride, padding, dilation)
+    gm = _batch_last(g, tag="cotangent").reshape(o, oh * ow * n)
+    return (gm @ cols.reshape(c * kh * kw, oh * ow * n).T).reshape(o, c, kh, kw)
 
 
 def pad(x: Array, pads: tuple[int, ...], value: Any) -> Array:
@@ -120,87 +188,105 @@ def pad(x: Array, pads: tuple[int, ...], value: Any) -> Array:
 
 
 # -- pooling ---------------------------------------------------------------------------------------------------
+# NumPy reduces tiny trailing axes (a 2×2 window) slowly, one outer element at a time; pooling instead folds
+# whole-array ufuncs over the kernel offsets: window element (p, q) of every window is one strided view.
 
 
-def _tiled(x: Array, kernel: Pair, tiles: Pair) -> Array:
-    """(N, C, OH, KH, OW, KW) view-or-copy of the part of ``x`` the tiling windows cover."""
-    (kh, kw), (oh, ow) = kernel, tiles
-    n, c = x.shape[:2]
-    return x[:, :, :oh * kh, :ow * kw].reshape(n, c, oh, kh, ow, kw)
+def _offsets(xp: Array, kernel: Pair, stride: Pair, out_hw: Pair) -> list[Array]:
+    """For each kernel offset (p, q), row-major, the (N, C, OH, OW) view of that element of every window."""
+    (kh, kw), (sh, sw), (oh, ow) = kernel, stride, out_hw
+    return [xp[:, :, p:p + (oh - 1) * sh + 1:sh, q:q + (ow - 1) * sw + 1:sw] for p in range(kh) for q in range(kw)]
+
+
+def _pool_views(x: Array, kernel: Pair, stride: Pair, padding: Quad, value: Any) -> list[Array]:
+    top, bottom, left, right = padding
+    h, w = x.shape[2] + top + bottom, x.shape[3] + left + right
+    out_hw = ((h - kernel[0]) // stride[0] + 1, (w - kernel[1]) // stride[1] + 1)
+    return _offsets(_pad_hw(x, padding, value), kernel, stride, out_hw)
+
+
+def _fold_max(views: list[Array]) -> Array:
+    acc = views[0].copy()
+    for v in views[1:]:
+        np.maximum(acc, v, out=acc)
+    return acc
+
+
+def _first_hits(views: list[Array]) -> list[Array]:
+    """Per kernel offset, where that element is its window's first maximum (row-major): one True per window."""
+    top = _fold_max(views)
+    free = np.ones(top.shape, dtype=bool)
+    hits = []
+    for v in views:
+        hit = np.equal(v, top)
+        hit &= free
+        free ^= hit  # hit ⊆ free: clears the windows that found their maximum
+        hits.append(hit)
+    return hits
 
 
 def max_pool2d(x: Array, kernel: Pair, stride: Pair, padding: Quad) -> Array:
-    tiles = _tiles(x.shape[2:], kernel, stride, padding)
-    if tiles is not None:
-        return _tiled(x, kernel, tiles).max(axis=(3, 5))
-    return _windows(_pad_hw(x, padding, -np.inf), kernel, stride).max(axis=(4, 5))
-
-
-def _first_max(x: Array, kernel: Pair, stride: Pair, padding: Quad) -> Array:
-    """Per window, the row-major index (in [0, KH·KW)) of its first maximum: (N, C, OH, OW) int."""
-    kh, kw = kernel
-    tiles = _tiles(x.shape[2:], kernel, stride, padding)
-    if tiles is not None:
-        flat = _tiled(x, kernel, tiles).transpose(0, 1, 2, 4, 3, 5)
-    else:
-        flat = _windows(_pad_hw(x, padding, -np.inf), kernel, stride)
-    return flat.reshape(*flat.shape[:4], kh * kw).argmax(axis=-1)
-
-
-def _spread(x_shape: tuple[int, ...], values: Array, kernel: Pair, stride: Pair, padding: Quad) -> Array:
-    """Sum per-window-element values (N, C, OH, OW, KH, KW) back into an image of ``x_shape``."""
-    n, c, oh, ow, kh, kw = values.shape
-    h, w = x_shape[2:]
-    tiles = _tiles((h, w), kernel, stride, padding)
-    if tiles is not None:
-        img = values.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, oh * kh, ow * kw)
-        if (oh * kh, ow * kw) == (h, w):
-            return img
-        out = np.zeros(x_shape, dtype=values.dtype)
-        out[:, :, :oh * kh, :ow * kw] = img
-        return out
-    top, bottom, left, right = padding
-    return _col2im(values.transpose(0, 1, 4, 5, 2, 3), (h + top + bottom, w + left + right), padding, stride)
+    return _fold_max(_pool_views(x, kernel, stride, padding, -np.inf))
 
 
 def max_pool2d_grad(x: Array, g: Array, kernel: Pair, stride: Pair, padding: Quad) -> Array:
-    """``g`` routed to each window's first maximum of ``x``."""
-    kh, kw = kernel
-    hit = _first_max(x, kernel, stride, padding)[..., None] == np.arange(kh * kw)
-    values = np.multiply(hit, g[..., None], dtype=g.dtype)
-    return _spread(x.shape, values.reshape(*g.shape, kh, kw), kernel, stride, padding)
+    """``g`` routed to each window's first maximum of ``x`` (summed where windows overlap)."""
+    hits = _first_hits(_pool_views(x, kernel, stride, padding, -np.inf))
+    out, views = _scatter_target(x.shape, g, kernel, stride, padding)
+    if _overlap(kernel, stride):
+        part = _scratch("pool", g.shape, g.dtype)
+        for hit, view in zip(hits, views, strict=True):
+            view += np.multiply(g, hit, out=part)
+    else:  # every input position is in at most one window: write, do not accumulate
+        for hit, view in zip(hits, views, strict=True):
+            np.multiply(g, hit, out=view)
+    return _crop(out, padding, 2)
 
 
 def max_pool2d_gather(x: Array, c: Array, kernel: Pair, stride: Pair, padding: Quad) -> Array:
     """``c`` read at each window's first maximum of ``x``."""
-    kh, kw = kernel
-    idx = _first_max(x, kernel, stride, padding)
-    tiles = _tiles(x.shape[2:], kernel, stride, padding)
-    if tiles is not None:
-        win = _tiled(c, kernel, tiles).transpose(0, 1, 2, 4, 3, 5)
-    else:
-        win = _windows(_pad_hw(c, padding), kernel, stride)
-    flat = win.reshape(*win.shape[:4], kh * kw)
-    return np.take_along_axis(flat, idx[..., None], axis=-1)[..., 0]
+    hits = _first_hits(_pool_views(x, kernel, stride, padding, -np.inf))
+    values = _pool_views(c, kernel, stride, padding, 0)
+    out = np.zeros(hits[0].shape, dtype=c.dtype)
+    for hit, v in zip(hits, values, strict=True):
+        np.copyto(out, v, where=hit)
+    return out
 
 
 def avg_pool2d(x: Array, kernel: Pair, stride: Pair, padding: Quad) -> Array:
-    scale = x.dtype.type(1.0 / (kernel[0] * kernel[1]))
-    tiles = _tiles(x.shape[2:], kernel, stride, padding)
-    if tiles is not None:
-        total = _tiled(x, kernel, tiles).sum(axis=(3, 5))
-    else:
-        total = _windows(_pad_hw(x, padding), kernel, stride).sum(axis=(4, 5))
-    total *= scale
-    return total
+    views = _pool_views(x, kernel, stride, padding, 0)
+    acc = views[0].copy()
+    for v in views[1:]:
+        acc += v
+    acc *= x.dtype.type(1.0 / (kernel[0] * kernel[1]))
+    return acc
 
 
 def avg_pool2d_grad(g: Array, input_hw: Pair, kernel: Pair, stride: Pair, padding: Quad) -> Array:
     """``g / (KH·KW)`` spread evenly over each window."""
-    kh, kw = kernel
-    share = g * g.dtype.type(1.0 / (kh * kw))
-    values = np.broadcast_to(share[..., None, None], (*g.shape, kh, kw))
-    return _spread((*g.shape[:2], *input_hw), values, kernel, stride, padding)
+    share = g * g.dtype.type(1.0 / (kernel[0] * kernel[1]))
+    out, views = _scatter_target((*g.shape[:2], *input_hw), g, kernel, stride, padding)
+    overlap = _overlap(kernel, stride)
+    for view in views:
+        if overlap:
+            view += share
+        else:
+            np.copyto(view, share)
+    return _crop(out, padding, 2)
+
+
+def _overlap(kernel: Pair, stride: Pair) -> bool:
+    return stride[0] < kernel[0] or stride[1] < kernel[1]
+
+
+def _scatter_target(x_shape: tuple[int, ...], g: Array, kernel: Pair, stride: Pair, padding: Quad
+                    ) -> tuple[Array, list[Array]]:
+    """A new zero image of ``x_shape`` (padded) and, per kernel offset, the view of it that offset's element of
+    every window covers (the adjoint of :func:`_offsets`: gradients are written or added into those views)."""
+    top, bottom, left, right = padding
+    n, c, h, w = x_shape
+    out = np.zeros((n, c, h + top + bottom, w + left + right), dtype=g.dtype)
+    return out, _offsets(out, kernel, stride, g.shape[2:])
 
 
 # -- counter-based random numbers (see graphc.ir.ops.random for the definition) --------------------------------
