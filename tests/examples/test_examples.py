@@ -15,8 +15,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def run_example(name: str, *args: str, timeout: float = 300) -> tuple[list[str], float]:
     t0 = time.perf_counter()
+    env = {**os.environ, "PYTHONPATH": ROOT}  # the checkout's graphc, whatever is installed
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "examples", name), *args], capture_output=True,
-                          text=True, timeout=timeout, check=False)
+                          text=True, timeout=timeout, check=False, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc.stdout.strip().splitlines(), time.perf_counter() - t0
 
