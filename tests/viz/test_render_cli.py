@@ -139,3 +139,31 @@ def test_xor_net_renders_in_every_view() -> None:
     for view in ("forward", "backward", "joint"):
         src = gc.render(model.graph, view).source
         assert "hidden" in src and "out" in src
+
+
+def test_lenet_renders_in_every_view_from_python_and_the_cli(tmp_path: Path) -> None:
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    sys.path.insert(0, str(root / "examples"))
+    from lenet_digits import build_model
+
+    import graphc as gc
+
+    model = build_model()
+    with model.graph:
+        gc.grad(model.loss, list(model.params or ()))
+    for view in ("forward", "backward", "joint"):
+        src = gc.render(model.graph, view).source
+        assert "conv2d" in src and "max_pool2d" in src
+    model_file = tmp_path / "lenet_model.py"
+    model_file.write_text(
+        f"import sys\nsys.path.insert(0, {str(root / 'examples')!r})\n"
+        "from lenet_digits import build_model\n\n"
+        "def build():\n    m = build_model()\n    m.graph.outputs = [m.loss]\n    return m.graph\n"
+    )
+    out = tmp_path / "lenet.dot"
+    from graphc.cli import main
+
+    assert main(["render", str(model_file), "--view", "joint", "-o", str(out)]) == 0
+    assert "conv2d_kernel_grad" in out.read_text()
