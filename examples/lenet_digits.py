@@ -63,5 +63,9 @@ def main(argv: list[str] | None = None) -> float:
     return test["accuracy"]
 
 
+# `graphc print/render examples/lenet_digits.py` draws the model (see graphc.modelfile)
+build = build_model
+
+
 if __name__ == "__main__":
     main()

@@ -55,5 +55,9 @@ def main(argv: list[str] | None = None) -> float:
     return test["accuracy"]
 
 
+# `graphc print/render examples/mlp_digits.py` draws the model (see graphc.modelfile)
+build = build_model
+
+
 if __name__ == "__main__":
     main()

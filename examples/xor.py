@@ -36,5 +36,9 @@ def main(epochs: int = 500) -> float:
     return acc
 
 
+# `graphc print/render examples/xor.py` draws the model (see graphc.modelfile)
+build = build_model
+
+
 if __name__ == "__main__":
     main()

@@ -114,6 +114,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GraphcError as e:
         print(f"graphc: error: {e}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # `graphc print … | head`: the reader left, which is not an error
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

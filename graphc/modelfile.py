@@ -2,8 +2,9 @@
 
 A model file is a Python script of the user's that exposes its graph in one of two ways:
 
-* a function ``build()`` returning a :class:`graphc.Graph` (with ``graph.outputs`` set), a value, or a list or
-  dict of values (which become the outputs); or
+* a function ``build()`` returning a :class:`graphc.Graph` (with ``graph.outputs`` set), a value, a list or
+  dict of values (which become the outputs), or a :class:`graphc.train.Model` (its loss and predictions become
+  the outputs); or
 * a module-level variable ``graph`` holding a :class:`graphc.Graph`.
 
 The file is the user's own code and is run as such; nothing read from data files is ever executed.
@@ -36,6 +37,10 @@ def as_graph(obj: Any, where: str = "model") -> Graph:
     """A graph from what ``build()`` returned: a Graph, a value, or a list/dict of values (the outputs)."""
     if isinstance(obj, Graph):
         return obj
+    from graphc.train.model import Model
+
+    if isinstance(obj, Model):
+        obj = [v for v in (obj.loss, obj.predictions) if v is not None]
     if isinstance(obj, Value):
         outs = [obj]
     elif isinstance(obj, Mapping):

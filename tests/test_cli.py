@@ -70,3 +70,10 @@ def test_render_command_writes_dot(tmp_path: os.PathLike[str]) -> None:
     assert main(["render", path, "--view", "forward", "-o", target]) == 0
     with open(target) as f:
         assert f.read().lstrip().startswith("digraph")
+
+
+def test_examples_are_model_files(capsys: object) -> None:
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    assert main(["print", os.path.join(root, "examples", "xor.py")]) == 0
+    out = capsys.readouterr().out  # type: ignore[attr-defined]
+    assert out.startswith("graph xor(%x:f32[B,2], %y:f32[B,1], %hidden/W:f32[2,4]")
