@@ -18,7 +18,7 @@ from functools import partial
 from typing import Any
 
 from benchmarks.protocol import Batch, ImplFactory, Params
-from benchmarks.workloads import cnn, deep_chain, forward, mlp
+from benchmarks.workloads import cnn, deep_chain, forward, lstm, mlp
 from benchmarks.workloads.common import BatchCycle
 
 BACKENDS: dict[str, dict[str, Any]] = {
@@ -32,6 +32,15 @@ def _import_graphc() -> Any:
     import graphc
 
     return graphc
+
+
+def _on_device(options: dict[str, Any], arrays: Any) -> Any:
+    """For the JAX backend, move data to the device once in setup (untimed), as ``jax_hand`` does."""
+    if options.get("backend") != "jax":
+        return arrays
+    import jax
+
+    return jax.device_put(arrays)
 
 
 def _import_for(options: dict[str, Any]) -> Any:
@@ -54,8 +63,8 @@ class GraphcTrain:
         gc = _import_for(self._options)
         model, self._feeds = self._build(gc, params)
         self._step = gc.train.TrainStep(model, gc.optim.SGD(mlp.LR), **self._options)
-        self._state = self._step.init_state(params=params)
-        self._batches = BatchCycle(batches)
+        self._state = _on_device(self._options, self._step.init_state(params=params))
+        self._batches = BatchCycle([_on_device(self._options, b) for b in batches])
 
     def step(self) -> float:
         batch = dict(zip(self._feeds, self._batches.next(), strict=True))
@@ -108,6 +117,30 @@ def build_chain(gc: Any, params: Params) -> tuple[Any, tuple[str, ...]]:
     return gc.train.Model(loss, [x], [], accuracy=None), ("x",)
 
 
+def build_lstm(gc: Any, params: Params) -> tuple[Any, tuple[str, ...]]:
+    """W4's LSTM as one ``scan``: the input projection of all steps hoisted out as one matmul, gates i, f, g, o
+    from ``z_t + h @ Wh``; loss = MSE of ``h_T @ Wy + by`` against ``y``."""
+    n = lstm.HIDDEN
+    with gc.Graph("lstm"):
+        x = gc.placeholder("x", (lstm.SEQ, None, lstm.INPUT))
+        y = gc.placeholder("y", (None, 1))
+        wx, wh, b = (gc.parameter(k, params[k].shape) for k in ("Wx", "Wh", "b"))
+        wy, by = gc.parameter("Wy", params["Wy"].shape), gc.parameter("by", params["by"].shape)
+
+        def step(carry: Any, z: Any, u: Any) -> Any:
+            h, c = carry
+            z = z + h @ u
+            c = gc.sigmoid(z[:, n:2 * n]) * c + gc.sigmoid(z[:, :n]) * gc.tanh(z[:, 2 * n:3 * n])
+            h = gc.sigmoid(z[:, 3 * n:]) * gc.tanh(c)
+            return (h, c), None
+
+        zeros = gc.broadcast_to(gc.constant(0.0, "float32"), (x.shape[1], n))
+        (h, _), _ = gc.scan(step, (zeros, zeros), x @ wx + b, consts=[wh])
+        err = h @ wy + by - y
+        loss = gc.mean(err * err)
+    return gc.train.Model(loss, [x], [y], accuracy=None), ("x", "y")
+
+
 class GraphcForward:
     """F1/F128: the W1 MLP's forward pass compiled once; ``evaluate`` runs it."""
 
@@ -124,7 +157,7 @@ class GraphcForward:
                 if i < forward.SPEC.n_layers - 1:
                     h = gc.relu(h)
         self._run = gc.compile(h, **self._options)
-        self._inputs = inputs
+        self._inputs = _on_device(self._options, inputs)
 
     def evaluate(self) -> Any:
         out = self._run(self._inputs)
@@ -147,7 +180,7 @@ class GraphcW5:
             x = gc.placeholder("x", x_np.shape)
             y = gc.tanh(gc.sigmoid(x * 1.5 + 0.2) * x - 0.3) * gc.relu(x) + gc.exp(-x * x)
         self._run = gc.compile(y, **self._options)
-        self._x = x_np
+        self._x = _on_device(self._options, x_np)
 
     def evaluate(self) -> Any:
         out = self._run({"x": self._x})
@@ -165,6 +198,7 @@ IMPLS: dict[str, dict[str, ImplFactory]] = {
     "W2": _train(partial(build_mlp, mlp.W2_SPEC)),
     "W5": {name: partial(GraphcW5, name, opts) for name, opts in BACKENDS.items()},
     "W3": _train(build_cnn),
+    "W4": _train(build_lstm),
     "C1": _train(build_chain),
     "F1": {name: partial(GraphcForward, name, opts) for name, opts in BACKENDS.items()},
     "F128": {name: partial(GraphcForward, name, opts) for name, opts in BACKENDS.items()},

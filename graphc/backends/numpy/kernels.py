@@ -157,17 +157,20 @@ def _blocked_kernel(body: Graph, ctx: LowerCtx, name: str, with_out: bool) -> st
         lines.append(f"    s{s} = _np.empty({int_(BLOCK)}, {dtype})")
     lines.append(f"    for st in _range(0, fo.size, {int_(BLOCK)}):")
     lines.append(f"        en = st + {int_(BLOCK)}")
-    lines.append("        m = fo[st:en].size")
+    lines.append("        ob = fo[st:en]")
+    lines.append("        m = ob.size")
     for i, v in enumerate(body.inputs):
         if v in full:
             lines.append(f"        b{i} = f{i}[st:en]")
             names[v] = f"b{i}"
+    # One view per scratch buffer per block (slicing inside every call would make a view per operand).
+    lines.extend(f"        w{s} = s{s}[:m]" for s in range(n_slots))
     for n, s in plan:
-        dst = "fo[st:en]" if s is None else f"s{s}[:m]"
+        dst = "ob" if s is None else f"w{s}"
         args = [names[v] for v in n.inputs]
         lines.append(f"        {_call_checked(n, args, dst, ctx)}")
         if s is not None:
-            names[n.outputs[0]] = f"s{s}[:m]"
+            names[n.outputs[0]] = f"w{s}"
     lines.append("    return out")
     return "\n".join(lines)
 

@@ -15,16 +15,20 @@ Array = np.ndarray[Any, Any]
 
 
 def sigmoid(x: Array, out: Array | None = None) -> Array:
-    """``1/(1+exp(-x))`` as ``0.5·(1 + tanh(x/2))``: stable for large |x|, one transcendental call. ``out`` may
-    be ``x`` itself."""
-    half = x.dtype.type(0.5)
-    out = np.multiply(x, half, out=out)
-    if out.ndim == 0:  # NumPy scalars cannot be written in place
-        return (np.tanh(out) + 1) * half
-    np.tanh(out, out=out)
-    out += 1
-    out *= half
-    return out
+    """``1/(1+exp(-x))``; ``out`` may be ``x`` itself.
+
+    For very negative ``x``, ``exp(-x)`` overflows to inf and the reciprocal gives the correct limit 0, so the
+    overflow is expected and silenced (this form is about twice as fast as ``0.5·(1+tanh(x/2))`` in NumPy,
+    whose tanh is much slower than its exp).
+    """
+    with np.errstate(over="ignore"):
+        t = np.negative(x, out=out)
+        if t.ndim == 0:  # NumPy scalars cannot be written in place
+            return 1 / (1 + np.exp(t))
+        np.exp(t, out=t)
+        t += 1
+        np.reciprocal(t, out=t)
+    return t
 
 
 def step(x: Array, threshold: Any, out: Array | None = None) -> Array:
