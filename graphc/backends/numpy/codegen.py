@@ -8,6 +8,7 @@ vetted callables and validated integers — see :mod:`graphc.backends.numpy.lowe
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ from graphc.backends.numpy.lowering import TABLE, LowerCtx
 from graphc.backends.program import Program
 from graphc.errors import LoweringError
 from graphc.ir.graph import Node, Value
-from graphc.ir.types import Sym
+from graphc.ir.types import Sym, bind_shape
 
 
 @dataclass
@@ -49,7 +50,9 @@ def generate(program: Program, binding: Mapping[Sym, int], name: str = "run", *,
     for i, v in enumerate(program.inputs):
         names[v] = f"a{i}"
         params.append(f"a{i}")
-    plan = (make_plan(program.nodes, program.inputs, program.outputs, binding, donate, supports_out)
+    static = fold_static(program, binding)
+    live = [n for n in program.nodes if n.outputs[0] not in static]
+    plan = (make_plan(live, program.inputs, program.outputs, binding, donate, supports_out)
             if plan_memory else MemoryPlan())
     for buf, (shape, dtype) in plan.buffers.items():
         ctx.consts[buf] = np.empty(shape, dtype)
@@ -59,6 +62,10 @@ def generate(program: Program, binding: Mapping[Sym, int], name: str = "run", *,
         lower = TABLE.get(node.op.name)
         if lower is None:
             raise LoweringError(f"numpy backend: no lowering for op {node.op.name!r}", loc=node.loc)
+        if node.outputs[0] in static:  # computed now, once: the program refers to the result
+            for o in node.outputs:
+                names[o] = ctx.const(static[o])
+            continue
         args = [names[v] for v in node.inputs]
         target = plan.out.get(node)
         if target is not None:
@@ -86,16 +93,58 @@ def generate(program: Program, binding: Mapping[Sym, int], name: str = "run", *,
     return Generated(source, namespace, namespace[name], plan)
 
 
-def evaluate_node(node: Node, arrays: Sequence[Any]) -> tuple[Any, ...]:
+# Values computed at specialisation time are kept only up to this size (they live as long as the executable).
+MAX_STATIC_ELEMENTS = 1 << 20
+_NOT_STATIC = {"constant", "random_uniform", "scan"}
+
+
+def fold_static(program: Program, binding: Mapping[Sym, int]) -> dict[Value, Any]:
+    """Values that depend on no fed input, computed once per specialisation (read-only arrays).
+
+    With the symbols bound, a graph's batch-dependent constants — the gradient seed broadcast over the batch,
+    ``1/B`` — no longer depend on anything run-time. Program outputs are left to the program, so callers never
+    receive a shared read-only array.
+    """
+    outputs = set(program.outputs)
+    static: dict[Value, Any] = {}
+    known: dict[Value, Any] = {}
+    for node in program.nodes:
+        if node.op.name == "constant":
+            known[node.outputs[0]] = node.attrs["value"].array
+            continue
+        if node.op.name in _NOT_STATIC or not all(v in known for v in node.inputs):
+            continue
+        if any(math.prod(bind_shape(o.shape, binding)) > MAX_STATIC_ELEMENTS for o in node.outputs):
+            continue
+        results = evaluate_node(node, [known[v] for v in node.inputs], binding)
+        for o, r in zip(node.outputs, results, strict=True):
+            arr = np.array(r, dtype=o.dtype.numpy)
+            arr.setflags(write=False)
+            known[o] = arr[()] if arr.ndim == 0 else arr
+            if o not in outputs:
+                static[o] = known[o]
+        if any(o in outputs for o in node.outputs):
+            for o in node.outputs:
+                static.pop(o, None)
+    return static
+
+
+def evaluate_node(node: Node, arrays: Sequence[Any], binding: Mapping[Sym, int] | None = None) -> tuple[Any, ...]:
     """Run one node on concrete arrays with its NumPy lowering (constant folding uses this).
 
-    The node's shapes must be static; the generated expression is evaluated in the same restricted namespace
-    as whole programs.
+    Symbolic dimensions in attributes are resolved with ``binding``. A fused node runs its body node by node.
+    The generated expression is evaluated in the same restricted namespace as whole programs.
     """
+    if node.op.name == "fused":
+        body = node.attrs["body"]
+        env: dict[Value, Any] = dict(zip(body.inputs, arrays, strict=True))
+        for n in body.nodes:
+            env.update(zip(n.outputs, evaluate_node(n, [env[v] for v in n.inputs], binding), strict=True))
+        return tuple(env[o] for o in body.outputs)
     lower = TABLE.get(node.op.name)
     if lower is None:
         raise LoweringError(f"numpy backend: no lowering for op {node.op.name!r}", loc=node.loc)
-    ctx = LowerCtx({})
+    ctx = LowerCtx(binding or {})
     expr = lower(node, [f"a{i}" for i in range(len(arrays))], ctx)
     namespace: dict[str, Any] = {"_np": np, "_rt": runtime, "__builtins__": {}, **ctx.consts}
     namespace.update({f"a{i}": a for i, a in enumerate(arrays)})

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from graphc.backends.numpy.lowering import LowerCtx, int_, ints
+from graphc.backends.numpy.lowering import LowerCtx, int_, ints, reduction
 from graphc.ir.graph import Graph, Node, Value
 
 BLOCK = 1 << 16
@@ -205,8 +205,7 @@ def out_call(node: Node, args: list[str], out: str, ctx: LowerCtx) -> str:
     if op == "matmul":
         return f"_np.matmul({args[0]}, {args[1]}, out={out})"
     if op in ("sum", "mean", "max"):
-        return (f"_np.{op}({args[0]}, axis={ints(node.attrs['axis'])}, keepdims={bool(node.attrs['keepdims'])!r}, "
-                f"out={out})")
+        return reduction(node, args, ctx, out)
     if op == "fused":
         fname = f"_fused{len(ctx.functions)}"
         ctx.functions.append(kernel(node, ctx, fname, with_out=True))

@@ -8,6 +8,7 @@ context's constant table, so nothing a user named or fed can become code.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -90,19 +91,27 @@ TABLE["stop_gradient"] = lambda n, a, c: a[0]
 TABLE["cast"] = lambda n, a, c: f"{a[0]}.astype({c.const(n.attrs['dtype'].numpy)})"
 
 
-def _reduce(fn: str) -> Lowering:
-    def lower(node: Node, a: list[str], ctx: LowerCtx) -> str:
-        axis, keep = ints(node.attrs["axis"]), bool(node.attrs["keepdims"])
-        if fn == "sum" and not node.inputs[0].dtype.is_float:
-            return f"_rt.int_sum({a[0]}, {axis}, {keep!r})"
-        return f"_np.{fn}({a[0]}, axis={axis}, keepdims={keep!r})"
+def reduction(node: Node, a: list[str], ctx: LowerCtx, out: str | None = None) -> str:
+    """sum/mean/max as ufunc reductions (``np.add.reduce``…): the same arithmetic as ``np.sum``/``np.mean``
+    without their Python-level wrappers, which cost more than the work on small arrays. ``mean`` divides the
+    sum by the (bound) element count, as ``np.mean`` does."""
+    axis, keep = ints(node.attrs["axis"]), bool(node.attrs["keepdims"])
+    x = node.inputs[0]
+    o = f", out={out}" if out else ""
+    if node.op.name == "sum" and not x.dtype.is_float:
+        return f"_rt.int_sum({a[0]}, {axis}, {keep!r})"
+    if node.op.name == "max":
+        return f"_np.maximum.reduce({a[0]}, axis={axis}, keepdims={keep!r}{o})"
+    total = f"_np.add.reduce({a[0]}, axis={axis}, keepdims={keep!r}{o})"
+    if node.op.name == "sum":
+        return total
+    count = math.prod(ctx.dims(tuple(x.shape[i] for i in node.attrs["axis"])))
+    return f"_np.true_divide({total}, {ctx.const(x.dtype.numpy.type(count))}{o})"
 
-    return lower
 
-
-TABLE["sum"] = _reduce("sum")
-TABLE["mean"] = _reduce("mean")
-TABLE["max"] = _reduce("max")
+TABLE["sum"] = reduction
+TABLE["mean"] = reduction
+TABLE["max"] = reduction
 TABLE["argmax"] = lambda n, a, c: f"_np.argmax({a[0]}, axis={int_(n.attrs['axis'])})"
 TABLE["softmax"] = lambda n, a, c: f"_rt.softmax({a[0]}, {int_(n.attrs['axis'])})"
 TABLE["log_softmax"] = lambda n, a, c: f"_rt.log_softmax({a[0]}, {int_(n.attrs['axis'])})"
