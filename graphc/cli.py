@@ -3,7 +3,7 @@
     graphc --version
     graphc print MODEL.py [--loc] [--after PASS] [--stats]
                                            print the IR of the graph a model file builds
-    graphc render MODEL.py [--view forward|backward|joint] [-o OUT.svg] [--collapse] [--after PASS]
+    graphc render MODEL.py [--view forward|backward|joint] [-o OUT.svg] [--collapse] [--after PASS] [--unroll K]
     graphc demo [--out DIR] [--backend B]  train the digits MLP, print its accuracy, write graph renders
 
 A model file defines ``build()`` returning a graph (or its outputs), or a variable ``graph``; see
@@ -56,7 +56,8 @@ def memory_stats(graph: object, batch: int) -> str:
 def _cmd_render(args: argparse.Namespace) -> int:
     from graphc.viz.cli import render_command
 
-    render_command(args.model, args.view, args.out, args.format, args.collapse, args.depth, args.after)
+    render_command(args.model, args.view, args.out, args.format, args.collapse, args.depth, args.after,
+                   unroll=args.unroll)
     return 0
 
 
@@ -92,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--depth", type=int, help="keep N name-scope levels as clusters, collapse deeper ones")
     r.add_argument("--after", help="draw the graph as the pass pipeline leaves it after this pass "
                    "(input, constant_folding, algebraic, cse, dce, fusion)")
+    r.add_argument("--unroll", type=int, metavar="K", help="draw each scan (loop) with its first K steps "
+                   "inlined, the picture of backprop through time")
     r.set_defaults(func=_cmd_render)
 
     d = sub.add_parser("demo", help="train the digits MLP and write forward/backward graph renders")

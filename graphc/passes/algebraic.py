@@ -8,7 +8,10 @@ Rewrites (each only when the result keeps the node's exact type):
 * ``transpose(transpose x)`` → one transpose (or ``x``); ``reshape(reshape x)`` → one reshape (or ``x``);
   a reshape, broadcast or cast to the type ``x`` already has → ``x``;
 * ``stop_gradient x`` → ``x`` (it only matters to autodiff, which runs before passes);
-* ``where(c, x, x)`` → ``x``.
+* ``where(c, x, x)`` → ``x``;
+* ``unslice(a) + unslice(b)`` into adjacent blocks of one axis (step 1, same zeros shape) → one ``unslice`` of
+  ``concat([a, b])``, or just the concat when it covers the whole shape (the gradient of a value sliced into
+  parts, e.g. an LSTM's four gates, becomes one concat instead of zero-filled scatters and adds).
 
 ``log(exp x)`` → ``x`` is exact mathematically but not bit for bit (it removes two roundings, and an
 overflow for large ``x``). ``exp(log x)`` is *not* rewritten: it equals ``x`` only for ``x > 0`` (for
@@ -36,6 +39,57 @@ def _producer(v: Value, op: str) -> Node | None:
     return n if n is not None and n.op.name == op else None
 
 
+def _merge_unslices(rb: Rebuilder, node: Node, ins: list[Value]) -> Value | None:
+    """``unslice a + unslice b`` over adjacent blocks of one axis → one unslice of their concat; also
+    ``(x + unslice a) + unslice b`` → ``x + unslice(concat)`` (exact: a and b cover disjoint elements, so each
+    element adds the same two numbers in either association)."""
+    merged = _merge_pair(rb, node, ins[0], ins[1])
+    if merged is not None:
+        return merged
+    for p, q in ((ins[0], ins[1]), (ins[1], ins[0])):
+        inner = _producer(p, "add")
+        if inner is None or _producer(q, "unslice") is None:
+            continue
+        for r, other in ((inner.inputs[0], inner.inputs[1]), (inner.inputs[1], inner.inputs[0])):
+            m = _merge_pair(rb, node, r, q)
+            if m is not None and other.type == node.outputs[0].type:
+                whole = _merge_pair(rb, node, other, m)
+                return whole if whole is not None else rb.emit(node, "add", [other, m])[0]
+    return None
+
+
+def _merge_pair(rb: Rebuilder, node: Node, va: Value, vb: Value) -> Value | None:
+    from graphc.dsl.layout import END
+
+    ua, ub = _producer(va, "unslice"), _producer(vb, "unslice")
+    if ua is None or ub is None or ua.attrs["shape"] != ub.attrs["shape"] or va.type != vb.type:
+        return None
+    if va.type != node.outputs[0].type:
+        return None
+    sa, sb = ua.attrs["slices"], ub.attrs["slices"]
+    differ = [i for i, (x, y) in enumerate(zip(sa, sb, strict=True)) if x != y]
+    if len(differ) != 1:
+        return None
+    ax = differ[0]
+    (a0, a1, ast), (b0, b1, bst) = sa[ax], sb[ax]
+    if ast != 1 or bst != 1 or min(a0, b0) < 0:
+        return None
+    if a1 == b0 and a1 != END:
+        first, second, merged = ua, ub, (a0, b1, 1)
+    elif b1 == a0 and b1 != END:
+        first, second, merged = ub, ua, (b0, a1, 1)
+    else:
+        return None
+    joined = rb.emit(node, "concat", [first.inputs[0], second.inputs[0]], {"axis": ax})[0]  # new-graph values
+    shape = ua.attrs["shape"]
+    slices = tuple(merged if i == ax else sl for i, sl in enumerate(sa))
+    full = all(sl == (0, END, 1) or (isinstance(d, int) and sl == (0, d, 1)) for sl, d in zip(slices, shape,
+                                                                                          strict=True))
+    if full and joined.type == node.outputs[0].type:
+        return joined
+    return rb.emit(node, "unslice", [joined], {"shape": shape, "slices": slices})[0]
+
+
 def _simplify(rb: Rebuilder, node: Node, ins: list[Value]) -> Value | None:
     """The value ``node`` reduces to, or ``None`` to keep it. May emit replacement nodes."""
     out = node.outputs[0]
@@ -47,7 +101,9 @@ def _simplify(rb: Rebuilder, node: Node, ins: list[Value]) -> Value | None:
 
     if op == "add":
         first = keep_if(_is(ins[1], 0), ins[0])
-        return first if first is not None else keep_if(_is(ins[0], 0), ins[1])
+        if first is None:
+            first = keep_if(_is(ins[0], 0), ins[1])
+        return first if first is not None else _merge_unslices(rb, node, ins)
     if op == "sub":
         if _is(ins[1], 0):
             return keep_if(True, ins[0])

@@ -86,15 +86,18 @@ def render_command(
     depth: int | None = None,
     after: str | None = None,
     *,
+    unroll: int | None = None,
     log: TextIO | None = None,
 ) -> Path:
     """Load the model file, optionally run the pass pipeline up to ``after``, render ``view`` and write it.
 
     ``out`` defaults to ``<stem>-<view>.svg`` (``.dot`` without the ``dot`` program); the format comes from
     ``fmt`` or the suffix of ``out``. A backward/joint view of a model that built no gradients gets them from
-    :func:`differentiate_if_needed`. Prints ``wrote PATH`` (and notes) to ``log`` (default stderr); returns
-    the path. Raises :class:`graphc.GraphcError` subclasses (:class:`RenderError`, :class:`DotNotFoundError`
-    with install instructions, :class:`graphc.errors.ModelFileError`) for the CLI to report.
+    :func:`differentiate_if_needed`. With ``unroll``, each scan is drawn with its first ``unroll`` steps
+    inlined (:func:`graphc.viz.unroll.unroll_scans`, the picture of backprop through time). Prints
+    ``wrote PATH`` (and notes) to ``log`` (default stderr); returns the path. Raises
+    :class:`graphc.GraphcError` subclasses (:class:`RenderError`, :class:`DotNotFoundError` with install
+    instructions, :class:`graphc.errors.ModelFileError`) for the CLI to report.
     """
     from graphc.modelfile import load_model_file
 
@@ -111,7 +114,12 @@ def render_command(
     graph = differentiate_if_needed(graph, view, stream)
     if after is not None:
         graph = snapshot_after(graph, after)
+    if unroll is not None:
+        from graphc.viz.unroll import unroll_scans
+
+        graph = unroll_scans(graph, unroll)
     title = f"{graph.name} · {view} view" + (f" · after {after}" if after else "")
+    title += f" · scans unrolled {unroll} steps" if unroll is not None else ""
     rendered = render(graph, view, collapse=collapse, depth=depth, title=title)
     path = rendered.save(target, chosen)
     print(f"wrote {path} ({rendered!r})", file=stream)

@@ -7,6 +7,7 @@ precision). Results are ``jax.Array`` values; ``np.asarray`` turns them into Num
 """
 
 from graphc.backends.jax import lowering_conv as _lowering_conv  # noqa: F401 - adds conv/pool/random lowerings
+from graphc.backends.jax import lowering_scan as _lowering_scan  # noqa: F401 - adds the scan lowering
 from graphc.backends.jax.executable import JaxExecutable
 from graphc.backends.jax.lowering import TABLE as LOWERINGS
 from graphc.backends.jax.sharding import DataParallel, default_mesh, plan_data_parallel

@@ -1,0 +1,125 @@
+"""Recurrent layers over time-major sequences, each one ``scan`` node whatever the sequence length.
+
+Inputs are ``(T, B, F)`` (time first; ``B`` may be symbolic, ``T`` must be static). The input projection of
+every step is one matmul over the whole sequence, outside the loop; only the recurrent matmul runs per step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from graphc import dsl as G
+from graphc.errors import ShapeError
+from graphc.ir.graph import Value
+from graphc.ir.source import capture
+from graphc.nn.layer import Layer
+
+
+def _features(x: Value, layer: str) -> int:
+    if x.ndim != 3:
+        raise ShapeError(f"{layer}: expected a time-major (T, B, F) input, got {x.type}", loc=capture())
+    f = x.shape[2]
+    if not isinstance(f, int) or not isinstance(x.shape[0], int):
+        raise ShapeError(f"{layer}: the time and feature axes of {x.type} must be static", loc=capture())
+    return f
+
+
+def _initial(x: Value, given: Value | None, units: int) -> Value:
+    """The given initial state, or zeros of shape (B, units) in x's dtype."""
+    if given is not None:
+        return given
+    return G.broadcast_to(G.constant(0.0, x.dtype), (x.shape[1], units))
+
+
+def _forget_bias(units: int, value: float) -> Callable[..., Any]:
+    """LSTM bias: zeros except the forget gate's block, set to ``value`` (so the cell remembers early on)."""
+    import numpy as np
+
+    def init(rng: Any, shape: tuple[int, ...], dtype: Any) -> Any:
+        b = np.zeros(shape, dtype)
+        b[units:2 * units] = value
+        return b
+
+    return init
+
+
+class SimpleRNN(Layer):
+    """``h_t = tanh(x_t @ W + h_{t-1} @ U + b)`` over a (T, B, F) input.
+
+    Call as ``rnn(x, h0=None)``: ``h0`` (B, units) defaults to zeros. Returns the hidden states (T, B, units)
+    with ``return_sequences``, else the last one (B, units).
+    """
+
+    default_name = "rnn"
+
+    def __init__(self, units: int, *, return_sequences: bool = False, init: Any = "xavier_uniform",
+                 recurrent_init: Any = "xavier_uniform", name: str | None = None) -> None:
+        super().__init__(name)
+        self.units, self.return_sequences = units, return_sequences
+        self.init, self.recurrent_init = init, recurrent_init
+
+    def build(self, x: Value) -> None:
+        f = _features(x, "SimpleRNN")
+        self.params["W"] = G.parameter("W", (f, self.units), x.dtype, init=self.init)
+        self.params["U"] = G.parameter("U", (self.units, self.units), x.dtype, init=self.recurrent_init)
+        self.params["b"] = G.parameter("b", (self.units,), x.dtype, init="zeros")
+
+    def forward(self, x: Value, h0: Value | None = None, **kwargs: Any) -> Value:
+        _features(x, "SimpleRNN")
+        xw = G.matmul(x, self.params["W"]) + self.params["b"]  # all steps at once: (T, B, units)
+
+        def step(h: Value, xw_t: Value, u: Value) -> tuple[Value, Value]:
+            h2 = G.tanh(xw_t + G.matmul(h, u))
+            return h2, h2
+
+        h_last, hs = G.scan(step, _initial(x, h0, self.units), xw, consts=[self.params["U"]])
+        return hs if self.return_sequences else h_last
+
+
+class LSTM(Layer):
+    """Long short-term memory over a (T, B, F) input, gates ordered (input, forget, cell, output)::
+
+        z = x_t @ W + b + h @ U          # one matmul for the four gates, x_t @ W + b precomputed for all t
+        c' = σ(z_f) * c + σ(z_i) * tanh(z_g);   h' = σ(z_o) * tanh(c')
+
+    Call as ``lstm(x, h0=None, c0=None)`` (each (B, units), zeros by default). Returns the hidden states
+    (T, B, units) with ``return_sequences``, else the last hidden state (B, units); with ``return_state`` the
+    result is ``(output, h_T, c_T)``. The forget-gate bias starts at ``forget_bias`` (1 by default; larger
+    values help over long sequences).
+    """
+
+    default_name = "lstm"
+
+    def __init__(self, units: int, *, return_sequences: bool = False, return_state: bool = False,
+                 init: Any = "xavier_uniform", recurrent_init: Any = "xavier_uniform", forget_bias: float = 1.0,
+                 name: str | None = None) -> None:
+        super().__init__(name)
+        self.units, self.return_sequences, self.return_state = units, return_sequences, return_state
+        self.forget_bias = forget_bias
+        self.init, self.recurrent_init = init, recurrent_init
+
+    def build(self, x: Value) -> None:
+        f, u = _features(x, "LSTM"), self.units
+        self.params["W"] = G.parameter("W", (f, 4 * u), x.dtype, init=self.init)
+        self.params["U"] = G.parameter("U", (u, 4 * u), x.dtype, init=self.recurrent_init)
+        self.params["b"] = G.parameter("b", (4 * u,), x.dtype, init=_forget_bias(u, self.forget_bias))
+
+    def forward(self, x: Value, h0: Value | None = None, c0: Value | None = None, **kwargs: Any) -> Any:
+        _features(x, "LSTM")
+        n = self.units
+        xw = G.matmul(x, self.params["W"]) + self.params["b"]  # (T, B, 4·units), outside the loop
+
+        def step(carry: tuple[Value, Value], xw_t: Value, u: Value) -> tuple[tuple[Value, Value], Value]:
+            h, c = carry
+            z = xw_t + G.matmul(h, u)
+            i, f = G.sigmoid(z[:, 0:n]), G.sigmoid(z[:, n:2 * n])
+            g, o = G.tanh(z[:, 2 * n:3 * n]), G.sigmoid(z[:, 3 * n:4 * n])
+            c2 = f * c + i * g
+            h2 = o * G.tanh(c2)
+            return (h2, c2), h2
+
+        init = (_initial(x, h0, n), _initial(x, c0, n))
+        (h_last, c_last), hs = G.scan(step, init, xw, consts=[self.params["U"]])
+        out = hs if self.return_sequences else h_last
+        return (out, h_last, c_last) if self.return_state else out
