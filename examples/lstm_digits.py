@@ -9,13 +9,10 @@ Prints per-epoch progress, then ``test accuracy: 0.9xxx`` as its last line.
 
 from __future__ import annotations
 
-import argparse
-import time
-
 import graphc as gc
 from graphc.datasets import load_digits
 from graphc.nn import LSTM, Dense
-from graphc.threads import limit_blas_threads
+from graphc.train.recipe import example_options, halving, train_and_test
 
 
 def build_model(units: int = 64) -> gc.train.Model:
@@ -31,30 +28,16 @@ def build_model(units: int = 64) -> gc.train.Model:
 
 
 def main(argv: list[str] | None = None) -> float:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--backend", default="numpy", choices=["numpy", "jax"])
-    ap.add_argument("--epochs", type=int, default=25)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=1, help="BLAS threads (small models run fastest on one)")
-    args = ap.parse_args(argv)
-    limit_blas_threads(args.threads)
-
+    args = example_options(__doc__.splitlines()[0], epochs=25, argv=argv)
     data = load_digits(seed=args.seed, images=True)
     x_train, x_test = data.x_train.reshape(-1, 8, 8), data.x_test.reshape(-1, 8, 8)
-    model = build_model()
-    steps_per_epoch = -(-len(x_train) // 32)
-    lr = gc.optim.schedules.exponential_decay(1e-2, 0.5, 8 * steps_per_epoch)  # halve every 8 epochs
-    t0 = time.perf_counter()
-    result = gc.train.fit(
-        model, (x_train, data.y_train), optimizer=gc.optim.Adam(lr), epochs=args.epochs, batch_size=32,
-        seed=args.seed, backend=args.backend,
-    )
-    seconds = time.perf_counter() - t0
-    test = gc.train.Evaluator(model, args.backend)(result.state, {"x": x_test, "y": data.y_test})
-    print(f"trained {len(result.history['loss'])} epochs in {seconds:.1f} s; final train loss "
-          f"{result.history['loss'][-1]:.4f}")
-    print(f"test accuracy: {test['accuracy']:.4f}")
-    return test["accuracy"]
+    lr = halving(1e-2, every_epochs=8, n_train=len(x_train))
+    return train_and_test(build_model(), (x_train, data.y_train), {"x": x_test, "y": data.y_test},
+                          optimizer=gc.optim.Adam(lr), args=args)
+
+
+# `graphc print/render examples/lstm_digits.py [--unroll 3]` draws the model (see graphc.modelfile)
+build = build_model
 
 
 if __name__ == "__main__":

@@ -3,31 +3,19 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
-import subprocess
-import sys
-import time
+from collections.abc import Callable
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+Runner = Callable[..., tuple[list[str], float]]
+
 BACKENDS = ["numpy", pytest.param("jax", marks=pytest.mark.skipif(importlib.util.find_spec("jax") is None,
                                                                    reason="JAX is not installed"))]
 
 
-def run_example(name: str, *args: str, timeout: float = 300) -> tuple[list[str], float]:
-    # the suite runs with --import-mode=importlib, so test modules cannot share this helper by import
-    t0 = time.perf_counter()
-    env = {**os.environ, "PYTHONPATH": ROOT}  # the checkout's graphc, whatever is installed
-    proc = subprocess.run([sys.executable, os.path.join(ROOT, "examples", name), *args], capture_output=True,
-                          text=True, timeout=timeout, check=False, env=env)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc.stdout.strip().splitlines(), time.perf_counter() - t0
-
-
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_lstm_digits_reaches_95_percent(backend: str) -> None:
+def test_lstm_digits_reaches_95_percent(run_example: Runner, backend: str) -> None:
     lines, seconds = run_example("lstm_digits.py", "--backend", backend)
     m = re.fullmatch(r"test accuracy: (\d\.\d{4})", lines[-1])
     assert m, f"last line {lines[-1]!r} is not 'test accuracy: 0.xxxx'"
@@ -36,7 +24,7 @@ def test_lstm_digits_reaches_95_percent(backend: str) -> None:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_copy_task_lstm_learns_what_a_plain_rnn_struggles_with(backend: str) -> None:
+def test_copy_task_lstm_learns_what_a_plain_rnn_struggles_with(run_example: Runner, backend: str) -> None:
     lines, seconds = run_example("copy_task.py", "--backend", backend)
     rnn = re.fullmatch(r"rnn final loss: (\d+\.\d{4})", lines[-2])
     lstm = re.fullmatch(r"lstm final loss: (\d+\.\d{4})", lines[-1])

@@ -5,6 +5,7 @@ Each helper is numerically careful (stable sigmoid/softmax) and keeps the input 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -58,16 +59,23 @@ def elu(x: Array, alpha: Any, out: Array | None = None) -> Array:
     return out
 
 
+# The ufunc reductions below are np.max/np.sum without their Python wrappers (which cost more than the work
+# on the small arrays these ops usually see).
+
+
 def softmax(x: Array, axis: int) -> Array:
-    z = x - np.max(x, axis=axis, keepdims=True)
+    z = np.subtract(x, np.maximum.reduce(x, axis=axis, keepdims=True))
     np.exp(z, out=z)
-    z /= np.sum(z, axis=axis, keepdims=True)
+    z /= np.add.reduce(z, axis=axis, keepdims=True)
     return z
 
 
 def log_softmax(x: Array, axis: int) -> Array:
-    z = x - np.max(x, axis=axis, keepdims=True)
-    return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+    z = np.subtract(x, np.maximum.reduce(x, axis=axis, keepdims=True))
+    lse = np.add.reduce(np.exp(z), axis=axis, keepdims=True)
+    np.log(lse, out=lse)
+    z -= lse
+    return z
 
 
 def unslice(g: Array, shape: tuple[int, ...], index: tuple[slice, ...]) -> Array:
@@ -77,7 +85,15 @@ def unslice(g: Array, shape: tuple[int, ...], index: tuple[slice, ...]) -> Array
 
 
 def one_hot(labels: Array, depth: int, dtype: np.dtype[Any]) -> Array:
-    return (labels[..., None] == np.arange(depth)).astype(dtype)
+    out = np.equal(labels[..., None], _classes(depth))
+    return out.astype(dtype)
+
+
+@functools.lru_cache(maxsize=64)
+def _classes(depth: int) -> Array:
+    classes = np.arange(depth)
+    classes.setflags(write=False)
+    return classes
 
 
 def int_sum(x: Array, axis: tuple[int, ...], keepdims: bool) -> Array:
