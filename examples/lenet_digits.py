@@ -27,11 +27,7 @@ def build_model() -> gc.train.Model:
             Flatten(), Dense(64, "relu", name="fc1"), Dropout(0.25, name="drop"),
             Dense(10, name="out", init="xavier_uniform"),
         )
-        logits, eval_logits = net(x, training=True), net(x, training=False)
-        loss = gc.losses.softmax_cross_entropy(logits, y)
-        eval_loss = gc.losses.softmax_cross_entropy(eval_logits, y)
-    return gc.train.Model(loss, inputs=[x], targets=[y], predictions=logits, eval_loss=eval_loss,
-                          eval_predictions=eval_logits)
+    return gc.train.classifier(net, x, y)  # train- and eval-mode graphs of one set of parameters
 
 
 def main(argv: list[str] | None = None) -> float:

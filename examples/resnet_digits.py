@@ -28,11 +28,7 @@ def build_model() -> gc.train.Model:
             ResidualBlock(32, stride=2, name="res2"),
             GlobalAvgPool(), Dense(10, name="out", init="xavier_uniform"),
         )
-        logits, eval_logits = net(x, training=True), net(x, training=False)
-        loss = gc.losses.softmax_cross_entropy(logits, y)
-        eval_loss = gc.losses.softmax_cross_entropy(eval_logits, y)
-    return gc.train.Model(loss, inputs=[x], targets=[y], predictions=logits, eval_loss=eval_loss,
-                          eval_predictions=eval_logits)
+    return gc.train.classifier(net, x, y)  # train- and eval-mode graphs of one set of parameters
 
 
 def main(argv: list[str] | None = None) -> float:

@@ -2,8 +2,8 @@
 
 from graphc.train.checkpoint import load_checkpoint, save_checkpoint
 from graphc.train.fit import EarlyStopping, Evaluator, FitResult, fit
-from graphc.train.model import Model
+from graphc.train.model import Model, classifier
 from graphc.train.step import TrainStep
 
-__all__ = ["EarlyStopping", "Evaluator", "FitResult", "Model", "TrainStep", "fit", "load_checkpoint",
+__all__ = ["EarlyStopping", "Evaluator", "FitResult", "Model", "TrainStep", "classifier", "fit", "load_checkpoint",
            "save_checkpoint"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -103,3 +103,18 @@ def _accuracy(kind: str, pred: Value, target: Value) -> Value:
             labels = target if target.dtype.is_int else G.argmax(target, -1)
             hit = G.equal(G.argmax(pred, -1), G.cast(labels, "int64"))
         return G.mean(G.cast(hit, "float32"))
+
+
+def classifier(network: Callable[..., Value], x: Value, y: Value) -> Model:
+    """A softmax classifier of ``x`` against integer labels ``y`` from a network with train/eval modes.
+
+    ``network(x, training=...)`` is called twice into ``x``'s graph — in training mode for the train step and in
+    inference mode for evaluation — so both share its parameters (see :mod:`graphc.nn.modes`).
+    """
+    from graphc.losses import softmax_cross_entropy
+
+    logits, eval_logits = network(x, training=True), network(x, training=False)
+    with x.graph:
+        loss, eval_loss = softmax_cross_entropy(logits, y), softmax_cross_entropy(eval_logits, y)
+    return Model(loss, inputs=[x], targets=[y], predictions=logits, eval_loss=eval_loss,
+                 eval_predictions=eval_logits)
