@@ -38,7 +38,7 @@ def grad(
 ) -> Value | list[Value]:
     """Gradients of scalar ``loss`` with respect to ``wrt`` (one value or a sequence), built as IR."""
     single = isinstance(wrt, Value)
-    targets: list[Value] = [wrt] if single else list(wrt)  # type: ignore[list-item]
+    targets: list[Value] = [wrt] if isinstance(wrt, Value) else list(wrt)
     _check(loss, targets)
     graph = loss.graph
     forward = live_nodes(graph, [loss])

@@ -25,7 +25,7 @@ def normalize_axes(axis: Any, x: Value, op: str) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
     axes = [axis] if isinstance(axis, int | np.integer) else list(axis)
-    out = sorted({normalize_axis(a, ndim, x, op) for a in axes})
+    out = sorted({normalize_axis(a, ndim, x, op) for a in axes})  # type: ignore[arg-type]  # checked inside
     if len(out) != len(axes):
         raise ShapeError(f"{op}: repeated axis in {axis!r} (input {x.type})", loc=capture())
     return tuple(out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import enum
 from typing import Any
 
@@ -33,15 +34,15 @@ class DType(enum.Enum):
     # Member lookups through the class go through enum's descriptors, which is slow on a hot path (these run
     # for every node built); the sets below are filled once, after the class exists.
     @property
-    def is_float(self) -> bool:
+    def is_float(self) -> builtins.bool:  # `bool` here would name the member DType.bool
         return self in _FLOATS
 
     @property
-    def is_int(self) -> bool:
+    def is_int(self) -> builtins.bool:
         return self in _INTS
 
     @property
-    def is_bool(self) -> bool:
+    def is_bool(self) -> builtins.bool:
         return self in _BOOLS
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from graphc.ir.dtypes import as_dtype
 from graphc.ir.graph import Graph, Value
 from graphc.ir.opdef import Case, OpDef
-from graphc.ir.types import BATCH, TensorType
+from graphc.ir.types import BATCH, Dim, TensorType
 
 Array = np.ndarray[Any, Any]
 
@@ -29,6 +29,7 @@ def sample_inputs(case: Case, rng: np.random.Generator, float_dtype: str = "floa
     domains = case.domain or ("real",) * len(case.shapes)
     for shape, dom, dt in zip(case.shapes, domains, input_dtypes(case, float_dtype), strict=True):
         npdt = as_dtype(dt).numpy
+        a: Array
         if dom == "bool" or npdt == np.bool_:
             a = rng.random(shape) < 0.5
         elif dom.startswith("int:"):
@@ -60,7 +61,7 @@ def build_case(op: OpDef, case: Case, float_dtype: str = "float64", symbolic: bo
     with Graph(f"case_{op.name}") as g:
         inputs = []
         for i, (shape, dt) in enumerate(zip(case.shapes, input_dtypes(case, float_dtype), strict=True)):
-            dims = (BATCH, *shape[1:]) if symbolic and shape else shape
+            dims: tuple[Dim, ...] = (BATCH, *shape[1:]) if symbolic and shape else shape
             inputs.append(g.add_placeholder(f"x{i}", TensorType(tuple(dims), as_dtype(dt))))
         # An attribute given as a factory (a fused op's body, say) is built for the dtype under test.
         attrs = {k: (v(float_dtype) if callable(v) and not isinstance(v, type) else v) for k, v in case.attrs.items()}

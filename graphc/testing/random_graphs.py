@@ -82,7 +82,8 @@ def random_graph(seed: int, n_ops: int = 12, with_grad: bool = True) -> RandomGr
         outputs.append(loss)
         if with_grad:
             outputs.extend(grad(loss, inputs, unused="zero"))
-    feeds = {v.name: rng.uniform(-2, 2, [int(d) for d in v.shape]) for v in inputs}  # type: ignore[misc]
+    feeds: dict[str, Array] = {str(v.name): rng.uniform(-2, 2, [int(d) for d in v.shape])  # type: ignore[arg-type]
+                               for v in inputs}
     g.outputs = outputs
     return RandomGraph(g, inputs, outputs, feeds)
 

@@ -165,12 +165,12 @@ def _blocked_kernel(body: Graph, ctx: LowerCtx, name: str, with_out: bool) -> st
             names[v] = f"b{i}"
     # One view per scratch buffer per block (slicing inside every call would make a view per operand).
     lines.extend(f"        w{s} = s{s}[:m]" for s in range(n_slots))
-    for n, s in plan:
-        dst = "ob" if s is None else f"w{s}"
+    for n, slot in plan:
+        dst = "ob" if slot is None else f"w{slot}"
         args = [names[v] for v in n.inputs]
         lines.append(f"        {_call_checked(n, args, dst, ctx)}")
-        if s is not None:
-            names[n.outputs[0]] = f"w{s}"
+        if slot is not None:
+            names[n.outputs[0]] = f"w{slot}"
     lines.append("    return out")
     return "\n".join(lines)
 

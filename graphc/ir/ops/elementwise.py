@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from graphc import dsl as G
 from graphc.ir.graph import Node, Value
-from graphc.ir.opdef import AttrSpec, Case, OpDef, OpKind, VJPRule, nondiff, register
+from graphc.ir.opdef import AttrSpec, Case, DTypeRule, OpDef, OpKind, VJPRule, nondiff, register
 from graphc.ir.ops import rules
 
 Cts = tuple[Value | None, ...]
@@ -22,12 +22,12 @@ _UNARY_NZ = (Case(((3, 4),), domain=("nonzero",)), Case(((5,),), domain=("nonzer
 _BINARY = (Case(((3, 4), (3, 4))), Case(((2, 3, 4), (4,))), Case(((3, 1), (1, 5))), Case(((), (2, 3))))
 
 
-def _unary(name: str, vjp: VJPRule, dtype_rule: rules.DTypeRule = rules.float_same, cases: tuple[Case, ...] = _UNARY,
+def _unary(name: str, vjp: VJPRule, dtype_rule: DTypeRule = rules.float_same, cases: tuple[Case, ...] = _UNARY,
            attrs: tuple[AttrSpec, ...] = (), doc: str = "") -> OpDef:
     return register(OpDef(name, OpKind.ELEMENTWISE, 1, rules.same_shape, dtype_rule, attrs, vjp, cases, doc))
 
 
-def _binary(name: str, vjp: VJPRule, dtype_rule: rules.DTypeRule = rules.numeric_same,
+def _binary(name: str, vjp: VJPRule, dtype_rule: DTypeRule = rules.numeric_same,
             cases: tuple[Case, ...] = _BINARY, commutative: bool = False, doc: str = "") -> OpDef:
     return register(OpDef(name, OpKind.ELEMENTWISE, 2, rules.broadcast, dtype_rule, (), vjp, cases, doc,
                           commutative=commutative))
@@ -42,12 +42,14 @@ def _float_in(node: Node, i: int) -> bool:
 
 def _add_vjp(node: Node, cts: Cts, needs: Needs) -> Grads:
     (g,) = cts
+    assert g is not None  # single-output ops are only asked for a VJP when their output has a cotangent
     a, b = node.inputs
     return [G.sum_to(g, a.shape) if needs[0] else None, G.sum_to(g, b.shape) if needs[1] else None]
 
 
 def _sub_vjp(node: Node, cts: Cts, needs: Needs) -> Grads:
     (g,) = cts
+    assert g is not None
     a, b = node.inputs
     return [G.sum_to(g, a.shape) if needs[0] else None, G.sum_to(-g, b.shape) if needs[1] else None]
 
@@ -79,6 +81,7 @@ def _select_vjp(first_wins: str) -> VJPRule:
 
     def vjp(node: Node, cts: Cts, needs: Needs) -> Grads:
         (g,) = cts
+        assert g is not None
         a, b = node.inputs
         mask = G.greater_equal(a, b) if first_wins == "max" else G.less_equal(a, b)
         zero = G.constant(0.0, g.dtype, graph=g.graph)
