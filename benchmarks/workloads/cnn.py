@@ -10,7 +10,6 @@ int32)``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
@@ -18,7 +17,7 @@ import numpy as np
 
 from benchmarks.protocol import Batch, ImplFactory, Params, TrainingWorkload
 from benchmarks.workloads.common import (
-    BatchCycle,
+    NumpyHandStep,
     col2im,
     he_normal,
     im2col,
@@ -106,14 +105,8 @@ def _maxpool2_backward(dout: np.ndarray, windows: np.ndarray, pooled: np.ndarray
     return grad.reshape(n, c, hh * 2, wh * 2)
 
 
-class NumpyCNN:
+class NumpyCNN(NumpyHandStep):
     """``numpy_hand``: im2col convolutions, reshape-max pooling, all gradients written out."""
-
-    name = "numpy_hand"
-
-    def setup(self, params: Params, batches: Sequence[Batch]) -> None:
-        self._params = params
-        self._batches = BatchCycle(batches)
 
     def step(self) -> float:
         p = self._params

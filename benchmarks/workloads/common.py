@@ -70,6 +70,17 @@ class BatchCycle:
         return batch
 
 
+
+class NumpyHandStep:
+    """Base of the ``numpy_hand`` training implementations: keeps the parameters (updated in place by
+    `step`) and the batch cycle; subclasses write `step`."""
+
+    name = "numpy_hand"
+
+    def setup(self, params: Params, batches: Sequence[Batch]) -> None:
+        self._params = params
+        self._batches = BatchCycle(batches)
+
 # ----------------------------------------------------------------------------------------------------
 # Layer helpers for the hand-written NumPy implementations
 

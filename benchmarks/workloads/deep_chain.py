@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.protocol import Batch, CompileWorkload, ImplFactory, Params
-from benchmarks.workloads.common import BatchCycle, rng_for, sgd_update
+from benchmarks.workloads.common import NumpyHandStep, rng_for, sgd_update
 from benchmarks.workloads.frameworks import JaxTrainStep, PyTensorTrainStep, TorchTrainStep
 
 LR = 0.1
@@ -48,15 +48,12 @@ def make_batches(depth: int) -> list[Batch]:
     return [(rng_for(SEED + 1000 + depth).standard_normal((BATCH, WIDTH)).astype(np.float32),)]
 
 
-class NumpyChain:
+class NumpyChain(NumpyHandStep):
     """``numpy_hand``: forward loop storing activations, backward loop, SGD; no build step."""
 
-    name = "numpy_hand"
-
     def setup(self, params: Params, batches: Sequence[Batch]) -> None:
-        self._params = params
+        super().setup(params, batches)
         self._depth = depth_of(params)
-        self._batches = BatchCycle(batches)
 
     def step(self) -> float:
         p = self._params

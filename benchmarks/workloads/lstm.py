@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.protocol import Batch, ImplFactory, Params, TrainingWorkload
-from benchmarks.workloads.common import BatchCycle, rng_for, sgd_update, sigmoid
+from benchmarks.workloads.common import BatchCycle, NumpyHandStep, rng_for, sgd_update, sigmoid
 from benchmarks.workloads.frameworks import JaxTrainStep, PyTensorTrainStep, import_torch
 
 LR = 0.1
@@ -59,14 +59,8 @@ def make_batches() -> list[Batch]:
     return batches
 
 
-class NumpyLSTM:
+class NumpyLSTM(NumpyHandStep):
     """``numpy_hand``: the recurrence as a Python loop over time steps, each step whole-batch NumPy calls."""
-
-    name = "numpy_hand"
-
-    def setup(self, params: Params, batches: Sequence[Batch]) -> None:
-        self._params = params
-        self._batches = BatchCycle(batches)
 
     def step(self) -> float:
         p = self._params

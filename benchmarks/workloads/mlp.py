@@ -9,7 +9,6 @@ in), labels int32 (B,))``. Both workloads share every piece of code below; only 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -18,7 +17,7 @@ import numpy as np
 
 from benchmarks.protocol import Batch, ImplFactory, Params, TrainingWorkload
 from benchmarks.workloads.common import (
-    BatchCycle,
+    NumpyHandStep,
     he_normal,
     pixel_batches,
     rng_for,
@@ -66,17 +65,11 @@ def make_batches(spec: MLPSpec) -> list[Batch]:
     )
 
 
-class NumpyMLP:
+class NumpyMLP(NumpyHandStep):
     """``numpy_hand``: forward, backward and SGD update written out in NumPy."""
-
-    name = "numpy_hand"
 
     def __init__(self, n_layers: int) -> None:
         self._n_layers = n_layers
-
-    def setup(self, params: Params, batches: Sequence[Batch]) -> None:
-        self._params = params
-        self._batches = BatchCycle(batches)
 
     def step(self) -> float:
         p, n = self._params, self._n_layers
