@@ -33,8 +33,8 @@ def binary_cross_entropy_with_logits(logits: Any, targets: Any) -> Value:
 def softmax_cross_entropy(logits: Any, labels: Any) -> Value:
     """Mean categorical cross-entropy of ``softmax(logits)`` (classes on the last axis), computed stably.
 
-    ``labels`` are integer class indices (shape ``logits.shape[:-1]``) or one-hot/probability targets (the
-    shape of ``logits``).
+    ``labels`` are integer class indices (shape ``logits.shape[:-1]``; one ``softmax_xent`` op, and a label
+    outside ``[0, classes)`` counts as loss 0) or one-hot/probability targets (the shape of ``logits``).
     """
     x = G.lift(logits)
     y = G.lift(labels)
@@ -42,11 +42,10 @@ def softmax_cross_entropy(logits: Any, labels: Any) -> Value:
         if y.shape != x.shape[:-1]:
             raise ShapeError(f"softmax_cross_entropy: integer labels {y.type} must have shape "
                              f"logits.shape[:-1] for logits {x.type}", loc=capture())
-        depth = x.shape[-1]
-        if not isinstance(depth, int):
+        if not isinstance(x.shape[-1], int):
             raise ShapeError(f"softmax_cross_entropy: the class axis of {x.type} must be static", loc=capture())
-        y = G.one_hot(y, depth, x.dtype)
-    elif y.shape != x.shape:
+        return G.mean(G.softmax_xent(x, y))
+    if y.shape != x.shape:
         raise ShapeError(f"softmax_cross_entropy: targets {y.type} must match logits {x.type}", loc=capture())
     per_example = -G.sum(y * G.log_softmax(x, axis=-1), axis=-1)
     return G.mean(per_example)

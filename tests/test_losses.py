@@ -50,3 +50,39 @@ def test_integer_labels_shape_is_checked() -> None:
         y = gc.placeholder("y", (None, 3), "int32")
         with pytest.raises(gc.ShapeError, match="integer labels"):
             losses.softmax_cross_entropy(z, y)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "jax"])
+def test_integer_label_loss_and_gradient_match_the_one_hot_form(backend: str, rng: np.random.Generator) -> None:
+    """The fused softmax_xent op against the primitive one-hot form, labels out of range included (both
+    count as loss 0, gradient 0), with a class axis after two leading axes; and second derivatives."""
+    if backend == "jax":
+        pytest.importorskip("jax")
+    z = rng.standard_normal((3, 4, 5))
+    labels = rng.integers(-2, 7, (3, 4)).astype(np.int32)
+    labels[0, :3] = (-1, 5, 2)  # below, above, inside
+    with gc.Graph():
+        zv = gc.placeholder("z", (3, 4, 5), "float64")
+        lv = gc.placeholder("l", (3, 4), "int32")
+        fused = losses.softmax_cross_entropy(zv, lv)
+        prim = losses.softmax_cross_entropy(zv, gc.one_hot(lv, 5, "float64"))
+        g_fused, g_prim = gc.grad(fused, zv), gc.grad(prim, zv)
+        # second order: the gradient of the squared gradient norm
+        h_fused = gc.grad(gc.sum(g_fused * g_fused), zv)
+        h_prim = gc.grad(gc.sum(g_prim * g_prim), zv)
+    run = gc.compile([fused, prim, g_fused, g_prim, h_fused, h_prim], backend=backend)
+    got = [np.asarray(a) for a in run({"z": z, "l": labels})]
+    for a, b in zip(got[::2], got[1::2], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+    assert np.all(got[2][0, :2] == 0)  # out-of-range rows carry no gradient
+    per_example = np.asarray(gc.compile(gc.softmax_xent(zv, lv), backend=backend)({"z": z, "l": labels}))
+    assert per_example.shape == (3, 4) and per_example[0, 0] == 0 and per_example[0, 1] == 0
+
+
+def test_softmax_xent_rejects_bad_labels() -> None:
+    with gc.Graph():
+        z = gc.placeholder("z", (None, 3))
+        with pytest.raises(gc.ShapeError, match="labels of shape"):
+            gc.softmax_xent(z, gc.placeholder("y", (None, 2), "int32"))
+        with pytest.raises(gc.GraphcError, match="labels must be integers"):
+            gc.softmax_xent(z, gc.placeholder("f", (None,), "float32"))

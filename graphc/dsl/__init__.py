@@ -52,7 +52,7 @@ from graphc.dsl.layout import (
 )
 from graphc.dsl.linalg import matmul
 from graphc.dsl.random import dropout, next_key, random_uniform, rng_key
-from graphc.dsl.reduce import argmax, count, log_softmax, logsumexp, max, mean, softmax, sum
+from graphc.dsl.reduce import argmax, count, log_softmax, logsumexp, max, mean, softmax, softmax_xent, sum
 from graphc.dsl.scan import scan
 from graphc.dsl.state import state_updates, update_state
 
@@ -62,7 +62,7 @@ __all__ = [
     "graph_of", "greater", "greater_equal", "index", "leaky_relu", "less", "less_equal", "lift", "lift_all",
     "log", "log_softmax", "logsumexp", "matmul", "max", "max_pool2d", "maximum", "mean", "minimum", "moments",
     "mul", "name_scope", "neg", "next_key", "not_equal", "one_hot", "pad", "parameter", "placeholder", "pow",
-    "random_uniform", "relu", "reshape", "rng_key", "scan", "sigmoid", "sign", "slice", "softmax", "sqrt", "square",
-    "state_updates", "step", "stop_gradient", "sub", "sum", "sum_to", "swap_last", "tanh", "transpose",
-    "update_state", "where",
+    "random_uniform", "relu", "reshape", "rng_key", "scan", "sigmoid", "sign", "slice", "softmax", "softmax_xent",
+    "sqrt", "square", "state_updates", "step", "stop_gradient", "sub", "sum", "sum_to", "swap_last", "tanh",
+    "transpose", "update_state", "where",
 ]

@@ -46,6 +46,15 @@ def softmax(x: Any, axis: int = -1) -> Value:
     return v.graph.emit("softmax", (v,), {"axis": normalize_axis(axis, v.ndim, v, "softmax")})[0]
 
 
+def softmax_xent(logits: Any, labels: Any) -> Value:
+    """Per-example softmax cross-entropy ``logsumexp(logits) - logits[label]`` over the last axis, for integer
+    ``labels`` of shape ``logits.shape[:-1]``; computed stably, as one op whose gradient is ``softmax -
+    one_hot``. A label outside ``[0, classes)`` contributes loss 0 and gradient 0 (as a one-hot zero row
+    would)."""
+    x, y = lift(logits), lift(labels)
+    return x.graph.emit("softmax_xent", (x, y))[0]
+
+
 def log_softmax(x: Any, axis: int = -1) -> Value:
     """``x - logsumexp(x)`` along ``axis``, computed stably."""
     v = lift(x)

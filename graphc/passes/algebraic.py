@@ -6,7 +6,8 @@ Rewrites (each only when the result keeps the node's exact type):
   ``x * -1``, ``0 - x`` → ``-x``; ``x ** 2`` → ``x * x``;
 * ``neg(neg x)`` → ``x``; ``log(exp x)`` → ``x``;
 * ``transpose(transpose x)`` → one transpose (or ``x``); ``reshape(reshape x)`` → one reshape (or ``x``);
-  a reshape, broadcast or cast to the type ``x`` already has → ``x``;
+  a reshape, broadcast or cast to the type ``x`` already has → ``x``; ``reshape(sum(x, keepdims=True))``
+  that only drops the kept axes → ``sum(x, keepdims=False)`` (also mean, max);
 * ``stop_gradient x`` → ``x`` (it only matters to autodiff, which runs before passes);
 * ``where(c, x, x)`` → ``x``;
 * ``unslice(a) + unslice(b)`` into adjacent blocks of one axis (step 1, same zeros shape) → one ``unslice`` of
@@ -24,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from graphc.ir.analysis import users
 from graphc.ir.graph import Graph, Node, Value
 from graphc.ir.rewrite import Rebuilder
 from graphc.passes.constant_folding import const_array
@@ -90,8 +92,26 @@ def _merge_pair(rb: Rebuilder, node: Node, va: Value, vb: Value) -> Value | None
     return rb.emit(node, "unslice", [joined], {"shape": shape, "slices": slices})[0]
 
 
-def _simplify(rb: Rebuilder, node: Node, ins: list[Value]) -> Value | None:
-    """The value ``node`` reduces to, or ``None`` to keep it. May emit replacement nodes."""
+def _squeeze_reduction(rb: Rebuilder, node: Node, ins: list[Value], sole_user: bool) -> Value | None:
+    """``reshape(reduce(x, keepdims=True))`` dropping exactly the kept axes → ``reduce(x, keepdims=False)``
+    (what the VJP of a broadcast produces for every bias). Only when the reshape is the reduction's sole user,
+    so the reduction is replaced, never duplicated."""
+    inner = ins[0].producer
+    if not sole_user or inner is None or inner.op.name not in _REDUCTIONS or not inner.attrs["keepdims"]:
+        return None
+    axes = inner.attrs["axis"]
+    squeezed = tuple(d for i, d in enumerate(inner.outputs[0].shape) if i not in axes)
+    if squeezed != node.outputs[0].shape:
+        return None
+    return rb.emit(node, inner.op.name, [inner.inputs[0]], {**inner.attrs, "keepdims": False})[0]
+
+
+_REDUCTIONS = ("sum", "mean", "max")
+
+
+def _simplify(rb: Rebuilder, node: Node, ins: list[Value], sole_user: bool) -> Value | None:
+    """The value ``node`` reduces to, or ``None`` to keep it. May emit replacement nodes. ``sole_user``: the
+    node is the only reader of its first input."""
     out = node.outputs[0]
     op = node.op.name
     same = [v for v in ins if v.type == out.type]
@@ -138,7 +158,7 @@ def _simplify(rb: Rebuilder, node: Node, ins: list[Value]) -> Value | None:
         if inner is not None:
             src = inner.inputs[0]
             return src if src.type == out.type else rb.emit(node, "reshape", [src], node.attrs)[0]
-        return None
+        return _squeeze_reduction(rb, node, ins, sole_user) if op == "reshape" else None
     if op == "transpose":
         inner = _producer(ins[0], "transpose")
         if inner is None:
@@ -156,9 +176,12 @@ def _simplify(rb: Rebuilder, node: Node, ins: list[Value]) -> Value | None:
 def algebraic_simplification(graph: Graph) -> Graph:
     """Apply the identities above in one forward sweep (chains collapse because inputs are already simplified)."""
     rb = Rebuilder(graph)
+    readers = users(graph.nodes)
+    outputs = set(graph.outputs)
     for node in graph.nodes:
         ins = [rb[v] for v in node.inputs]
-        simpler: Any = _simplify(rb, node, ins) if len(node.outputs) == 1 else None
+        sole = bool(node.inputs) and len(readers[node.inputs[0]]) == 1 and node.inputs[0] not in outputs
+        simpler: Any = _simplify(rb, node, ins, sole) if len(node.outputs) == 1 else None
         if simpler is None:
             rb.copy(node, ins)
         else:

@@ -34,6 +34,9 @@ class MemoryPlan:
     (the op allocates). ``buffers`` maps buffer name → (shape, NumPy dtype string)."""
 
     out: dict[Node, str | Value] = field(default_factory=dict)
+    # For nodes writing in place: the positions of their inputs that may share memory with the destination
+    # (the dying input itself and any view of it). Absent: the destination overlaps no input.
+    aliased: dict[Node, frozenset[int]] = field(default_factory=dict)
     buffers: dict[str, tuple[tuple[int, ...], str]] = field(default_factory=dict)
     naive_bytes: int = 0  # every intermediate in its own allocation, all alive until the call returns
     planned_bytes: int = 0  # persistent buffers + intermediates the plan cannot place
@@ -83,6 +86,7 @@ def plan_memory(nodes: list[Node], inputs: list[Value], outputs: list[Value], bi
                     if (v.name in donate and v.producer is None and v.type == o.type and root.get(v, v) is v
                             and last.get(v, -1) == k and v not in output_set):
                         plan.out[n] = v
+                        plan.aliased[n] = _aliases(n, v, root)
                         plan.inplace_donations += 1
                         placed = True
                         break
@@ -93,6 +97,7 @@ def plan_memory(nodes: list[Node], inputs: list[Value], outputs: list[Value], bi
                         name = holder.pop(v)
                         holder[o] = name
                         plan.out[n] = name
+                        plan.aliased[n] = _aliases(n, v, root)
                         placed = True
                         break
             if not placed and last.get(o, -1) != NEVER:
@@ -121,6 +126,10 @@ def plan_memory(nodes: list[Node], inputs: list[Value], outputs: list[Value], bi
                 pool.setdefault(plan.buffers[name], []).append(name)
     plan.planned_bytes = fresh_bytes + sum(math.prod(s) * _itemsize(dt) for s, dt in plan.buffers.values())
     return plan
+
+
+def _aliases(n: Node, v: Value, root: Mapping[Value, Value]) -> frozenset[int]:
+    return frozenset(i for i, u in enumerate(n.inputs) if root.get(u, u) is v)
 
 
 def _itemsize(dtype_str: str) -> int:

@@ -187,12 +187,24 @@ def _log_softmax(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
     return z - jnp.log(jnp.sum(jnp.exp(z), axis=axis, keepdims=True))
 
 
+def _softmax_xent(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
+    x, labels = args
+    z = x - jnp.max(x, axis=-1, keepdims=True)
+    e = jnp.exp(z)
+    s = jnp.sum(e, axis=-1, keepdims=True)
+    y = jax.nn.one_hot(labels, x.shape[-1], dtype=x.dtype)  # zero rows for out-of-range labels, as in NumPy
+    valid = jnp.sum(y, axis=-1)
+    loss = valid * jnp.log(s[..., 0]) - jnp.sum(y * z, axis=-1)
+    return loss, (e / s) * valid[..., None] - y
+
+
 TABLE["sum"] = _sum
 TABLE["mean"] = _mean
 TABLE["max"] = _max
 TABLE["argmax"] = _argmax
 TABLE["softmax"] = _softmax
 TABLE["log_softmax"] = _log_softmax
+TABLE["softmax_xent"] = _softmax_xent
 
 
 # -- layout --------------------------------------------------------------------------------------------------

@@ -70,7 +70,7 @@ def generate(program: Program, binding: Mapping[Sym, int], name: str = "run", *,
         target = plan.out.get(node)
         if target is not None:
             dest = names[target] if isinstance(target, Value) else target
-            expr = out_call(node, args, dest, ctx)
+            expr = out_call(node, args, dest, ctx, plan.aliased.get(node, frozenset()))
         else:
             expr = lower(node, args, ctx)
         if node.op.name == "constant":  # refer to the constant by its table name: no assignment needed

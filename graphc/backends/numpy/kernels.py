@@ -13,8 +13,9 @@ A group's intermediates are never all materialised:
 from __future__ import annotations
 
 import math
+from typing import Any
 
-from graphc.backends.numpy.lowering import LowerCtx, int_, ints, reduction
+from graphc.backends.numpy.lowering import LowerCtx, int_, ints, reduction, relu_zero
 from graphc.ir.graph import Graph, Node, Value
 
 BLOCK = 1 << 16
@@ -31,14 +32,15 @@ _ATTR_HELPERS = {"step": ("_rt.step", "threshold"), "leaky_relu": ("_rt.leaky_re
                  "elu": ("_rt.elu", "alpha")}
 
 
-def _call(node: Node, args: list[str], out: str | None, ctx: LowerCtx) -> str | None:
-    """Source computing ``node`` into ``out`` (or allocating when ``out`` is None); None if no out= form."""
+def _call(node: Node, args: list[str], out: str | None, ctx: LowerCtx, zero: str | None = None) -> str | None:
+    """Source computing ``node`` into ``out`` (or allocating when ``out`` is None); None if no out= form.
+    ``zero`` names the zeros ReLU compares with (default: :func:`relu_zero`)."""
     o = f", out={out}" if out else ""
     op = node.op.name
     if op in _UFUNCS:
         return f"{_UFUNCS[op]}({', '.join(args)}{o})"
     if op == "relu":
-        return f"_np.maximum({args[0]}, {ctx.const(node.inputs[0].dtype.numpy.type(0))}{o})"
+        return f"_np.maximum({args[0]}, {zero or relu_zero(node, ctx)}{o})"
     if op == "sigmoid":
         return f"_rt.sigmoid({args[0]}{o})"
     if op in _ATTR_HELPERS:
@@ -61,7 +63,7 @@ def _blockable(node: Node, body: Graph, ctx: LowerCtx) -> bool:
     if math.prod(shape) < 4 * BLOCK or not out.dtype.is_float:
         return False
     for n in body.nodes:
-        if _call(n, ["x"] * len(n.inputs), "o", ctx) is None or any(o.dtype != out.dtype for o in n.outputs):
+        if _call(n, ["x"] * len(n.inputs), "o", ctx, "z") is None or any(o.dtype != out.dtype for o in n.outputs):
             return False
     for v in body.inputs:
         s = ctx.dims(v.shape)
@@ -70,19 +72,22 @@ def _blockable(node: Node, body: Graph, ctx: LowerCtx) -> bool:
     return True
 
 
-def kernel(node: Node, ctx: LowerCtx, name: str, with_out: bool = False) -> str:
+def kernel(node: Node, ctx: LowerCtx, name: str, with_out: bool = False,
+           aliased: frozenset[int] = frozenset()) -> str:
     """Source of ``def name(x0, x1, …[, out])`` computing the fused node (see the module docstring).
 
     With ``with_out`` the kernel writes its result into the array ``out`` (memory planning chose it) and
-    returns it; ``out`` may be one of the inputs, read before it is overwritten.
+    returns it. ``aliased`` lists the inputs that may share memory with ``out``: the kernel reads them all
+    before it first writes ``out``; the others do not overlap it, so ``out`` can hold intermediates (a leading
+    matmul's product goes straight into it, with no temporary).
     """
     body: Graph = node.attrs["body"]
     if _blockable(node, body, ctx):
         return _blocked_kernel(body, ctx, name, with_out)
-    return _inplace_kernel(body, ctx, name, with_out)
+    return _inplace_kernel(body, ctx, name, with_out, aliased)
 
 
-def _inplace_kernel(body: Graph, ctx: LowerCtx, name: str, with_out: bool) -> str:
+def _inplace_kernel(body: Graph, ctx: LowerCtx, name: str, with_out: bool, aliased: frozenset[int]) -> str:
     from graphc.backends.numpy.lowering import TABLE
 
     names: dict[Value, str] = {v: f"x{i}" for i, v in enumerate(body.inputs)}
@@ -91,6 +96,10 @@ def _inplace_kernel(body: Graph, ctx: LowerCtx, name: str, with_out: bool) -> st
     params = [names[v] for v in body.inputs] + (["out"] if with_out else [])
     lines = [f"def {name}({', '.join(params)}):"]
     final = body.nodes[-1]
+    # ``out`` may take an intermediate from the first node after every aliased input's last read
+    out_free_from = max((last.get(body.inputs[i], -1) + 1 for i in aliased), default=0) if with_out else None
+    # intermediates held in shared scratch buffers: value → ((shape, dtype), ordinal)
+    scratch_slot: dict[Value, tuple[tuple[tuple[int, ...], Any], int]] = {}
     for k, n in enumerate(body.nodes):
         out = n.outputs[0]
         args = [names[v] for v in n.inputs]
@@ -100,9 +109,29 @@ def _inplace_kernel(body: Graph, ctx: LowerCtx, name: str, with_out: bool) -> st
             lines.append("    return out")
             return "\n".join(lines)
         reuse = next((v for v in n.inputs if v in owned and last[v] == k and v.type == out.type), None)
-        src = _call(n, args, names[reuse] if reuse is not None else None, ctx)
+        if (reuse is None and out_free_from is not None and k >= out_free_from and out.type == final.outputs[0].type
+                and supports_out(n)):
+            lines.append(f"    {out_call(n, args, 'out', ctx)}")
+            names[out] = "out"
+            owned.add(out)
+            out_free_from = None  # once: from here on ``out`` holds a live value
+            continue
+        dest = names[reuse] if reuse is not None else None
+        if reuse is not None and reuse in scratch_slot:
+            scratch_slot[out] = scratch_slot[reuse]  # in place: the result stays in that scratch buffer
+        if dest is None and with_out and out.ndim > 0 and supports_out(n):
+            # the kernel's result goes to ``out``, so no temporary escapes: use a shared scratch buffer
+            key = (ctx.dims(out.shape), out.dtype.numpy)
+            taken = {scratch_slot[v][1] for v in scratch_slot if last.get(v, -1) >= k and scratch_slot[v][0] == key}
+            slot = (key, min(set(range(len(taken) + 1)) - taken))
+            scratch_slot[out] = slot
+            lines.append(f"    t{k} = {out_call(n, args, ctx.scratch(*slot[0], slot[1]), ctx)}")
+            names[out] = f"t{k}"
+            owned.add(out)
+            continue
+        src = _call(n, args, dest, ctx)
         if src is not None:
-            var = names[reuse] if reuse is not None else f"t{k}"
+            var = dest if dest is not None else f"t{k}"
             fresh = True
         else:  # no out= form: lower as usual, into a new variable
             src = TABLE[n.op.name](n, args, ctx)
@@ -165,18 +194,20 @@ def _blocked_kernel(body: Graph, ctx: LowerCtx, name: str, with_out: bool) -> st
             names[v] = f"b{i}"
     # One view per scratch buffer per block (slicing inside every call would make a view per operand).
     lines.extend(f"        w{s} = s{s}[:m]" for s in range(n_slots))
+    if any(n.op.name == "relu" for n in body.nodes):
+        lines.append(f"        zb = {ctx.zeros((BLOCK,), out.dtype.numpy)}[:m]")
     for n, slot in plan:
         dst = "ob" if slot is None else f"w{slot}"
         args = [names[v] for v in n.inputs]
-        lines.append(f"        {_call_checked(n, args, dst, ctx)}")
+        lines.append(f"        {_call_checked(n, args, dst, ctx, 'zb')}")
         if slot is not None:
             names[n.outputs[0]] = f"w{slot}"
     lines.append("    return out")
     return "\n".join(lines)
 
 
-def _call_checked(n: Node, args: list[str], dst: str, ctx: LowerCtx) -> str:
-    src = _call(n, args, dst, ctx)
+def _call_checked(n: Node, args: list[str], dst: str, ctx: LowerCtx, zero: str) -> str:
+    src = _call(n, args, dst, ctx, zero)
     assert src is not None  # _blockable checked every op has an out= form
     return src
 
@@ -188,7 +219,7 @@ def supports_out(node: Node) -> bool:
         return True
     if op in ("sum", "mean", "max"):
         return node.inputs[0].dtype.is_float
-    return _call(node, ["x"] * len(node.inputs), "o", _PROBE) is not None
+    return _call(node, ["x"] * len(node.inputs), "o", _PROBE, "z") is not None
 
 
 class _Probe(LowerCtx):
@@ -199,8 +230,9 @@ class _Probe(LowerCtx):
 _PROBE = _Probe()
 
 
-def out_call(node: Node, args: list[str], out: str, ctx: LowerCtx) -> str:
-    """Source computing ``node`` into the array named ``out`` (for nodes where :func:`supports_out` holds)."""
+def out_call(node: Node, args: list[str], out: str, ctx: LowerCtx, aliased: frozenset[int] = frozenset()) -> str:
+    """Source computing ``node`` into the array named ``out`` (for nodes where :func:`supports_out` holds);
+    ``aliased``: the inputs that may share memory with ``out`` (see :func:`kernel`)."""
     op = node.op.name
     if op == "matmul":
         return f"_np.matmul({args[0]}, {args[1]}, out={out})"
@@ -208,7 +240,7 @@ def out_call(node: Node, args: list[str], out: str, ctx: LowerCtx) -> str:
         return reduction(node, args, ctx, out)
     if op == "fused":
         fname = f"_fused{len(ctx.functions)}"
-        ctx.functions.append(kernel(node, ctx, fname, with_out=True))
+        ctx.functions.append(kernel(node, ctx, fname, with_out=True, aliased=aliased))
         return f"{fname}({', '.join([*args, out])})"
     src = _call(node, args, out, ctx)
     assert src is not None

@@ -27,6 +27,7 @@ class LowerCtx:
         self.consts: dict[str, Any] = {}
         self.functions: list[str] = []  # sources of helper functions (fused kernels) the program calls
         self._by_id: dict[int, str] = {}
+        self._by_key: dict[tuple[Any, ...], str] = {}
 
     def const(self, obj: Any) -> str:
         """Name of a constant holding ``obj`` in the generated namespace."""
@@ -36,6 +37,30 @@ class LowerCtx:
             name = f"k{len(self.consts)}"
             self.consts[name] = obj
             self._by_id[key] = name
+        return name
+
+    def zeros(self, shape: tuple[int, ...], dtype: np.dtype[Any]) -> str:
+        """Name of a read-only zeros array of ``shape`` (one per shape and dtype per specialisation).
+
+        ``np.maximum(x, 0)`` against a scalar runs a non-vectorised loop in NumPy 2.x, about 3x slower than
+        against an array of zeros of x's shape, so ReLU compares with one of these."""
+        key = ("zeros", shape, np.dtype(dtype).str)
+        name = self._by_key.get(key)
+        if name is None:
+            arr = np.zeros(shape, dtype)
+            arr.setflags(write=False)
+            name = self._by_key[key] = self.const(arr)
+        return name
+
+    def scratch(self, shape: tuple[int, ...], dtype: np.dtype[Any], ordinal: int) -> str:
+        """Name of a persistent scratch array for a fused kernel's temporary (the ``ordinal``-th of this shape
+        and dtype live at once in that kernel). Kernels run one at a time and their temporaries die when they
+        return, so all kernels of a specialisation share these; a temporary written into one costs no
+        allocation (for arrays of 128 KiB and up, an mmap and its page faults per call)."""
+        key = ("scratch", shape, np.dtype(dtype).str, ordinal)
+        name = self._by_key.get(key)
+        if name is None:
+            name = self._by_key[key] = self.const(np.empty(shape, dtype))
         return name
 
     def dims(self, dims: tuple[Dim, ...]) -> tuple[int, ...]:
@@ -83,7 +108,16 @@ def _attr_call(fn: str, attr: str) -> Lowering:
 
 
 TABLE["sigmoid"] = lambda n, a, c: f"_rt.sigmoid({a[0]})"
-TABLE["relu"] = lambda n, a, c: f"_np.maximum({a[0]}, {c.const(n.inputs[0].dtype.numpy.type(0))})"
+def relu_zero(node: Node, ctx: LowerCtx) -> str:
+    """The zero ReLU compares with: an array of the output's shape (see :meth:`LowerCtx.zeros`), or a scalar
+    for a 0-d output."""
+    out = node.outputs[0]
+    if out.ndim == 0:
+        return ctx.const(out.dtype.numpy.type(0))
+    return ctx.zeros(ctx.dims(out.shape), out.dtype.numpy)
+
+
+TABLE["relu"] = lambda n, a, c: f"_np.maximum({a[0]}, {relu_zero(n, c)})"
 TABLE["step"] = _attr_call("_rt.step", "threshold")
 TABLE["leaky_relu"] = _attr_call("_rt.leaky_relu", "alpha")
 TABLE["elu"] = _attr_call("_rt.elu", "alpha")
@@ -115,6 +149,7 @@ TABLE["max"] = reduction
 TABLE["argmax"] = lambda n, a, c: f"_np.argmax({a[0]}, axis={int_(n.attrs['axis'])})"
 TABLE["softmax"] = lambda n, a, c: f"_rt.softmax({a[0]}, {int_(n.attrs['axis'])})"
 TABLE["log_softmax"] = lambda n, a, c: f"_rt.log_softmax({a[0]}, {int_(n.attrs['axis'])})"
+TABLE["softmax_xent"] = lambda n, a, c: f"_rt.softmax_xent({a[0]}, {a[1]})"
 
 
 def _index(node: Node, ctx: LowerCtx) -> str:

@@ -78,6 +78,38 @@ def log_softmax(x: Array, axis: int) -> Array:
     return z
 
 
+def softmax_xent(logits: Array, labels: Array) -> tuple[Array, Array]:
+    """Per-example softmax cross-entropy over the last axis and its gradient ``softmax - one_hot`` (the
+    ``softmax_xent`` op). Labels outside ``[0, classes)`` give loss 0 and gradient 0.
+
+    Works on a classes-major copy ``(classes, examples)``: with few classes, reductions along a short last
+    axis cost NumPy a loop per row, while over the first axis each is one vectorised pass across examples.
+    The gradient comes back as the transposed view of that buffer (strided reads are fine for what follows).
+    """
+    c = logits.shape[-1]
+    lab = labels.reshape(-1)
+    zt = logits.reshape(-1, c).T.copy()
+    n = zt.shape[1]
+    np.subtract(zt, np.maximum.reduce(zt, axis=0), out=zt)
+    e = np.exp(zt)
+    s = np.add.reduce(e, axis=0)
+    loss = np.log(s)
+    np.divide(e, s, out=e)
+    if n and (np.minimum.reduce(lab) < 0 or np.maximum.reduce(lab) >= c):
+        valid = (lab >= 0) & (lab < c)
+        lab = np.where(valid, lab, 0)
+    else:
+        valid = None
+    idx = np.multiply(lab, n, dtype=np.intp)  # flat position of (label, example) in the (classes, n) buffer
+    idx += _classes(n)
+    loss -= zt.reshape(-1)[idx]
+    e.reshape(-1)[idx] -= 1
+    if valid is not None:
+        loss *= valid
+        e *= valid
+    return loss.reshape(labels.shape), e.T.reshape(logits.shape)
+
+
 def unslice(g: Array, shape: tuple[int, ...], index: tuple[slice, ...]) -> Array:
     out = np.zeros(shape, dtype=g.dtype)
     out[index] = g

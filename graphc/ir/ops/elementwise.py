@@ -158,7 +158,9 @@ def _tanh_vjp(node: Node, cts: Cts, needs: Needs) -> Grads:
 
 
 def _relu_vjp(node: Node, cts: Cts, needs: Needs) -> Grads:
-    return [cts[0] * G.step(node.inputs[0])]  # type: ignore[operator]
+    # the mask from the output (y > 0 iff x > 0): x is then dead after the forward op, so the ReLU can join
+    # its producer's fused kernel and x's buffer is free for reuse
+    return [cts[0] * G.step(node.outputs[0])]  # type: ignore[operator]
 
 
 def _leaky_relu_vjp(node: Node, cts: Cts, needs: Needs) -> Grads:

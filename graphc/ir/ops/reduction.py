@@ -92,3 +92,55 @@ register(OpDef("softmax", OpKind.REDUCTION, 1, rules.one_axis_same_shape, rules.
                (AttrSpec("axis", "int"),), _softmax_vjp, _SOFTMAX_CASES, "exp(x)/sum(exp(x)) along an axis"))
 register(OpDef("log_softmax", OpKind.REDUCTION, 1, rules.one_axis_same_shape, rules.float_same,
                (AttrSpec("axis", "int"),), _log_softmax_vjp, _SOFTMAX_CASES, "x - logsumexp(x) along an axis"))
+
+
+# -- softmax cross-entropy with integer labels ---------------------------------------------------------------
+# One op for the loss every classifier ends with (TensorFlow's SparseSoftmaxCrossEntropyWithLogits has the same
+# two outputs). Written with primitives it is one_hot → log_softmax → mul → sum in the forward pass and five
+# more small ops in the backward; as one op it is one max-shifted log-sum-exp, and the gradient with respect
+# to the logits — softmax minus one-hot — falls out of the same exponentials as its second output, so the
+# backward pass is a single scale. Labels outside [0, classes) match one_hot's zero rows: loss 0, gradient 0.
+
+
+def _xent_shape(shapes: rules.Shapes, attrs: Attrs) -> rules.Shapes:
+    logits, labels = shapes
+    if len(logits) < 1 or not isinstance(logits[-1], int):
+        raise RuleError("logits need a static class axis (the last)")
+    if tuple(labels) != tuple(logits[:-1]):
+        raise RuleError(f"labels of shape {tuple(labels)} must have the logits' shape without the class axis "
+                        f"{tuple(logits[:-1])}")
+    return (tuple(logits[:-1]), tuple(logits))
+
+
+def _xent_dtype(dtypes: rules.DTypes, attrs: Attrs) -> rules.DTypes:
+    logits, labels = dtypes
+    if not logits.is_float:
+        raise RuleError(f"logits must be float, got {logits}", dtype=True)
+    if not labels.is_int:
+        raise RuleError(f"labels must be integers, got {labels}", dtype=True)
+    return (logits, logits)
+
+
+def _xent_vjp(node: Node, cts: Cts, needs: Needs) -> Grads:
+    x, labels = node.inputs
+    dlogits = node.outputs[1]
+    g_loss, g_d = cts
+    grad: Value | None = None
+    if g_loss is not None:
+        grad = dlogits * G.expand_dims(g_loss, -1)
+    if g_d is not None:  # second order: dlogits = valid·softmax(x) − one_hot, so its VJP is valid·softmax's
+        p = G.softmax(x, -1)
+        classes = x.shape[-1]
+        assert isinstance(classes, int)  # the shape rule requires a static class axis
+        valid = G.sum(G.one_hot(labels, classes, x.dtype), -1, keepdims=True)
+        term = valid * p * (g_d - G.sum(g_d * p, -1, keepdims=True))
+        grad = term if grad is None else grad + term
+    return [grad, None]
+
+
+register(OpDef("softmax_xent", OpKind.OPAQUE, 2, _xent_shape, _xent_dtype, (), _xent_vjp,
+               (Case(((4, 5), (4,)), dtypes=("float64", "int64"), domain=("real", "int:5")),
+                Case(((2, 3, 4), (2, 3)), dtypes=("float64", "int32"), domain=("real", "int:4")),
+                Case(((6, 3), (6,)), dtypes=("float64", "int64"), domain=("real", "int:5"))),  # some out of range
+               "softmax cross-entropy with integer labels along the last axis → (per-example loss, "
+               "d loss / d logits); out-of-range labels give 0 and 0"))
