@@ -123,3 +123,20 @@ def test_unknown_pass_names(bad: object) -> None:
         x = gc.placeholder("x", (3,))
     with pytest.raises(ValueError, match="unknown pass"):
         gc.compile(x + 1.0, passes=bad)  # type: ignore[arg-type]
+
+
+def test_reshape_of_a_keepdims_reduction_becomes_one_reduction() -> None:
+    with gc.Graph("sq") as g:
+        x = gc.placeholder("x", (4, 3), "float64")
+        s = gc.reshape(gc.sum(x, 0, keepdims=True), (3,))  # the bias-gradient pattern
+        m = gc.max(x, 1, keepdims=True)
+        g.outputs = [s, gc.reshape(m, (4,)), m]  # m has another reader: left alone, not duplicated
+    out = dead_code_elimination(algebraic_simplification(g))
+    assert format_graph(out) == """\
+graph sq(%x:f64[4,3]) {
+  %1:f64[3] = sum[axis=(0,) keepdims=False] %x
+  %2:f64[4,1] = max[axis=(1,) keepdims=True] %x
+  %3:f64[4] = reshape[shape=(4,)] %2
+  return %1, %3, %2
+}"""
+    _same_results(g, out, {"x": np.arange(12.0).reshape(4, 3)})
