@@ -32,7 +32,7 @@ from graphc.ir.printer import scalar_literal
 from graphc.viz import labels, style, text
 from graphc.viz.collapse import Box, Cluster, Element, Grouping, element_id
 from graphc.viz.style import EdgeKind, OpKind, ValueKind
-from graphc.viz.view import Selection, fused_subgraph, role
+from graphc.viz.view import Selection, fused_subgraph, role, scan_body
 
 _END_LABELLED = frozenset({EdgeKind.DATA, EdgeKind.GRAD, EdgeKind.READ, EdgeKind.UPDATE})
 _SWAP_ENDS = {"headlabel": "taillabel", "taillabel": "headlabel", "ltail": "lhead", "lhead": "ltail"}
@@ -61,6 +61,7 @@ class Options:
     legend: bool = True
     links: bool = True  # backward → forward op links and gradient → value links
     expand_fused: bool = True
+    expand_scans: bool = True  # a scan as a cluster holding its body (else one plain op node)
     title: str | None = None
     mirror: bool = False  # gradient edges laid out against the flow (the joint view)
 
@@ -208,6 +209,10 @@ class _Builder:
             if sub is not None:
                 self._emit_fused(m, sub)
                 return
+            body = scan_body(m) if self.opts.expand_scans else None
+            if body is not None:
+                self._emit_fused(m, body, scan=True)
+                return
             self.counts.op_nodes += 1
             self.op_kinds.add(kind)
             self.out.stmt(
@@ -231,10 +236,13 @@ class _Builder:
                 },
             )
 
-    def _emit_fused(self, node: Node, body: Graph) -> None:
-        """A fused node as a cluster of its body's ops; the body's values become edges between them."""
+    def _emit_fused(self, node: Node, body: Graph, scan: bool = False) -> None:
+        """A fused node — or with ``scan`` a scan — as a cluster of its body's ops; the body's values become
+        edges between them, and a scan's carries dashed back edges from the op making the next carry to the
+        ops reading the current one."""
         self.counts.clusters += 1
-        self.op_kinds.add(OpKind.FUSED)
+        inner_kind = self.sel.op_kind[node] if scan else OpKind.FUSED
+        self.op_kinds.add(inner_kind)
         inner = [
             n
             for n in body.nodes
@@ -244,19 +252,23 @@ class _Builder:
         index = {v: i for i, v in enumerate(body.inputs)}
         ins: list[list[tuple[str, str | None]]] = [[] for _ in body.inputs]
         inner_edges: list[tuple[str, str, str | None]] = []
-        cluster = f"cluster_fused_{node.id}"
+        cluster = f"cluster_{node.op.name}_{node.id}"
         if inner:
             self.fused_anchor[element_id(node)] = (f"n{inner[0].id}", cluster)
         outs = self.sel.op_id(node).removeprefix(node.op.name)
+        title = f"<B>{text.html(node.op.name)}</B>{text.html(outs)}"
+        if scan:
+            steps = node.attrs.get("length")
+            title += f"<BR/>body run {text.html(str(steps))} times" if isinstance(steps, int) else ""
         self.out.open(cluster)
         self.out.stmt(
             "graph",
             {
-                "label": text.Html(f"<B>{text.html(node.op.name)}</B>{text.html(outs)}"),
+                "label": text.Html(title),
                 "fontname": style.FONT,
                 "fontsize": "10",
                 "tooltip": text.lines([self.sel.op_id(node), f"at {node.loc.full}", f"{len(inner)} ops"]),
-                **style.CLUSTER_FUSED,
+                **(style.CLUSTER_SCAN if scan else style.CLUSTER_FUSED),
             },
         )
         for n in inner:
@@ -271,7 +283,7 @@ class _Builder:
                 {
                     "label": text.Html("<BR/>".join(parts)),
                     "tooltip": text.lines([f"{n.op.name} inside {self.sel.op_id(node)}", f"at {n.loc.full}"]),
-                    **style.op_attrs(OpKind.FUSED),
+                    **style.op_attrs(inner_kind),
                 },
             )
             positional = not n.op.commutative and len(n.inputs) >= 2
@@ -283,9 +295,16 @@ class _Builder:
                     ins[index[v]].append((f"n{n.id}", lab))
         for src, dst, lab in inner_edges:
             self._edge(src, dst, EdgeKind.DATA, lab)
+        if scan:
+            for i in range(node.attrs.get("num_carry", 0)):
+                nxt = producer.get(body.outputs[i])
+                for dst, _ in ins[i] if nxt is not None else ():
+                    self._edge(nxt, dst, EdgeKind.CARRY)
         self.out.close()
         self.fused_in[node] = ins
-        self.fused_out[node] = [producer.get(o) for o in body.outputs]
+        # outputs without an inner producer (a scan's saved carries) leave from the cluster's border
+        extra: list[str | None] = [None] * (len(node.outputs) - len(body.outputs))
+        self.fused_out[node] = [producer.get(o) for o in body.outputs] + extra
 
     # -- edges ----------------------------------------------------------------------------------------------
     def _edge(
@@ -354,7 +373,7 @@ class _Builder:
                 connect(source, me, kind, str(i) if positional else None)
             fused_out = self.fused_out.get(n)
             for j, o in enumerate(n.outputs):
-                src = fused_out[j] if fused_out is not None and me not in boxes else me
+                src = (fused_out[j] or me) if fused_out is not None and me not in boxes else me
                 connect(src, grouping.rep(o), out_kind, f"out {j}" if len(n.outputs) > 1 else None, "tail")
 
         for seed, loss in sel.seeds.items():

@@ -50,6 +50,7 @@ class EdgeKind(enum.Enum):
     GRAD_OF = "differentiates (backward → forward op)"
     SEED = "seed: ∂loss/∂loss = 1 starts backprop"
     GRAD_LINK = "is the gradient of"
+    CARRY = "loop carry: this step's output is the next step's input"
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ EDGE_LOOKS: dict[EdgeKind, Look] = {
     EdgeKind.GRAD_OF: Look("", "#f59e0b", font="#b45309", style="dotted"),
     EdgeKind.SEED: Look("", "#ea580c", font="#c2410c", style="dotted", bold=True),
     EdgeKind.GRAD_LINK: Look("", "#b91c1c", font="#b91c1c", style="dotted"),
+    EdgeKind.CARRY: Look("", "#7c3aed", font="#6d28d9", style="dashed", bold=True),
 }
 
 _FADE = "66"  # alpha appended to colours of context elements
@@ -102,6 +104,7 @@ CLUSTER_BACKWARD = {
     "bgcolor": "#fffafa",
 }
 CLUSTER_VJP = {"color": "#fecaca", "fontcolor": "#b91c1c", "style": "rounded,dotted", "bgcolor": "#fff5f5"}
+CLUSTER_SCAN = {"color": "#7c3aed", "fontcolor": "#4c1d95", "style": "rounded,bold", "bgcolor": "#faf5ff"}
 CLUSTER_FUSED = {"color": "#0891b2", "fontcolor": "#155e75", "style": "rounded", "bgcolor": "#ecfeff"}
 
 
@@ -174,6 +177,8 @@ def edge_attrs(kind: EdgeKind) -> dict[str, str]:
         attrs["penwidth"] = "1.6"
     if kind in (EdgeKind.DATA, EdgeKind.GRAD, EdgeKind.READ, EdgeKind.UPDATE):
         attrs.update(labelfontsize="9", labeldistance="1.4", labelangle="-35")
+    if kind is EdgeKind.CARRY:  # a back edge: it must not stretch the layout
+        attrs.update(constraint="false", label="next step", fontsize="9")
     if kind in (EdgeKind.GRAD_OF, EdgeKind.GRAD_LINK):
         attrs.update(
             constraint="false", arrowhead="odot" if kind is EdgeKind.GRAD_OF else "vee", arrowsize="0.6"

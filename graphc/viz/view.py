@@ -56,6 +56,21 @@ def fused_subgraph(node: Node) -> Graph | None:
     return sub
 
 
+SCAN_OP = "scan"
+
+
+def scan_body(node: Node) -> Graph | None:
+    """The body a ``scan`` node runs each step, else ``None``. Its inputs stand for the node's inputs
+    (carries, per-step slices of the ``xs``, constants) and its outputs for the node's first outputs (final
+    carries, stacked per-step outputs); saved-carry outputs have no body counterpart."""
+    if node.op.name != SCAN_OP or not isinstance(node.attrs, Mapping):
+        return None
+    body = node.attrs.get("body")
+    if not isinstance(body, Graph) or len(body.inputs) != len(node.inputs) or len(body.outputs) > len(node.outputs):
+        return None
+    return body
+
+
 def printed_names(graph: Graph) -> dict[Value, str]:
     """Every value's printed name without ``%``, numbered as :func:`graphc.format_graph` numbers it."""
     namer = Namer()
