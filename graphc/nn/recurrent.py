@@ -123,3 +123,47 @@ class LSTM(Layer):
         (h_last, c_last), hs = G.scan(step, init, xw, consts=[self.params["U"]])
         out = hs if self.return_sequences else h_last
         return (out, h_last, c_last) if self.return_state else out
+
+
+class GRU(Layer):
+    """Gated recurrent unit over a (T, B, F) input, gates ordered (reset, update, candidate)::
+
+        r = σ(x_t W_r + b_r + h U_r);   u = σ(x_t W_u + b_u + h U_u)
+        n = tanh(x_t W_n + b_n + r * (h U_n + b_hn));   h' = (1 - u) * n + u * h
+
+    (the formulation of cuDNN and PyTorch: the reset gate scales the recurrent projection of the candidate,
+    with its own bias ``b_hn``). ``x_t @ W + b`` for all steps is one matmul outside the loop and the three
+    recurrent projections are one matmul per step. Call as ``gru(x, h0=None)``; returns the hidden states
+    (T, B, units) with ``return_sequences``, else the last one (B, units).
+    """
+
+    default_name = "gru"
+
+    def __init__(self, units: int, *, return_sequences: bool = False, init: Any = "xavier_uniform",
+                 recurrent_init: Any = "xavier_uniform", name: str | None = None) -> None:
+        super().__init__(name)
+        self.units, self.return_sequences = units, return_sequences
+        self.init, self.recurrent_init = init, recurrent_init
+
+    def build(self, x: Value) -> None:
+        f, u = _features(x, "GRU"), self.units
+        self.params["W"] = G.parameter("W", (f, 3 * u), x.dtype, init=self.init)
+        self.params["U"] = G.parameter("U", (u, 3 * u), x.dtype, init=self.recurrent_init)
+        self.params["b"] = G.parameter("b", (3 * u,), x.dtype, init="zeros")
+        self.params["b_hn"] = G.parameter("b_hn", (u,), x.dtype, init="zeros")
+
+    def forward(self, x: Value, h0: Value | None = None, **kwargs: Any) -> Value:
+        _features(x, "GRU")
+        n = self.units
+        xw = G.matmul(x, self.params["W"]) + self.params["b"]  # (T, B, 3·units), outside the loop
+
+        def step(h: Value, xw_t: Value, u: Value, b_hn: Value) -> tuple[Value, Value]:
+            hu = G.matmul(h, u)
+            r = G.sigmoid(xw_t[:, 0:n] + hu[:, 0:n])
+            z = G.sigmoid(xw_t[:, n:2 * n] + hu[:, n:2 * n])
+            cand = G.tanh(xw_t[:, 2 * n:3 * n] + r * (hu[:, 2 * n:3 * n] + b_hn))
+            h2 = (1.0 - z) * cand + z * h
+            return h2, h2
+
+        h_last, hs = G.scan(step, _initial(x, h0, n), xw, consts=[self.params["U"], self.params["b_hn"]])
+        return hs if self.return_sequences else h_last

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import graphc as gc
-from graphc.nn import LSTM, SimpleRNN
+from graphc.nn import GRU, LSTM, SimpleRNN
 from graphc.testing import finite_difference_vjp
 
 HAS_JAX = importlib.util.find_spec("jax") is not None
@@ -286,3 +286,60 @@ def test_algebraic_merges_the_gradient_of_a_sliced_value_into_concats() -> None:
     zv = np.random.default_rng(0).normal(size=(3, 8))
     np.testing.assert_array_equal(gc.compile(dz, passes=[])({"z": zv}),
                                   gc.compile(dz, passes=["algebraic", "dce"])({"z": zv}))
+
+
+def gru_numpy(x: np.ndarray, w: np.ndarray, u: np.ndarray, b: np.ndarray, b_hn: np.ndarray,
+              n: int) -> np.ndarray:
+    """PyTorch's GRU equations step by step; returns every hidden state."""
+    def sig(v: np.ndarray) -> np.ndarray:
+        return 1 / (1 + np.exp(-v))
+
+    h = np.zeros((x.shape[1], n))
+    hs = []
+    for t in range(x.shape[0]):
+        xw, hu = x[t] @ w + b, h @ u
+        r, z = sig(xw[:, :n] + hu[:, :n]), sig(xw[:, n:2 * n] + hu[:, n:2 * n])
+        cand = np.tanh(xw[:, 2 * n:] + r * (hu[:, 2 * n:] + b_hn))
+        h = (1 - z) * cand + z * h
+        hs.append(h)
+    return np.stack(hs)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_gru_matches_a_numpy_reference(backend: str) -> None:
+    with gc.Graph("gru") as g:
+        x = gc.placeholder("x", (T, None, F), "float64")
+        seq = GRU(H, return_sequences=True)(x)
+    params = gc.init_params(g, seed=1)
+    p = {k.split("/")[-1]: v for k, v in params.items()}
+    p["b"] = np.random.default_rng(5).normal(size=p["b"].shape)  # non-zero biases exercise b_hn's placement
+    p["b_hn"] = np.random.default_rng(6).normal(size=p["b_hn"].shape)
+    xv = np.random.default_rng(2).normal(size=(T, B, F))
+    feeds = {k: p[k.split("/")[-1]] for k in params}
+    got = np.asarray(gc.compile(seq, backend=backend)({"x": xv, **feeds}))
+    np.testing.assert_allclose(got, gru_numpy(xv, p["W"], p["U"], p["b"], p["b_hn"], H), rtol=1e-10, atol=1e-12)
+    assert sum(n.op.name == "scan" for n in g.nodes) == 1
+
+
+def test_gru_gradients_match_finite_differences() -> None:
+    with gc.Graph("gru_fd") as g:
+        x = gc.placeholder("x", (4, 2, 3), "float64")
+        h0 = gc.placeholder("h0", (2, 3), "float64")
+        out = GRU(3)(x, h0=h0)
+        loss = gc.sum(out * out)
+        grads = gc.grad(loss, [x, h0, *g.parameters])
+    params = gc.init_params(g, seed=0)
+    rng = np.random.default_rng(4)
+    f = {"x": rng.normal(size=(4, 2, 3)), "h0": rng.normal(size=(2, 3)), **params}
+    f = {k: (rng.normal(size=np.shape(v)) * 0.5 if k.endswith("b_hn") else v) for k, v in f.items()}
+    got = gc.compile(grads)(f)
+    fwd = gc.compile(loss)
+    names = ["x", "h0", *(p.name for p in g.parameters)]
+
+    def objective(xs: list[np.ndarray]) -> list[np.ndarray]:
+        return [np.asarray(fwd({**f, **dict(zip(names, xs, strict=True))}))]
+
+    for i in range(len(names)):
+        expected = finite_difference_vjp(objective, [np.array(f[n], dtype=np.float64) for n in names],
+                                         [np.ones(())], i)
+        np.testing.assert_allclose(got[i], expected, rtol=1e-5, atol=1e-7, err_msg=names[i])
