@@ -298,7 +298,9 @@ class _Builder:
         if scan:
             for i in range(node.attrs.get("num_carry", 0)):
                 nxt = producer.get(body.outputs[i])
-                for dst, _ in ins[i] if nxt is not None else ():
+                if nxt is None:  # the carry passes through unchanged: nothing inside makes it
+                    continue
+                for dst, _ in ins[i]:
                     self._edge(nxt, dst, EdgeKind.CARRY)
         self.out.close()
         self.fused_in[node] = ins
