@@ -34,6 +34,21 @@ def _unflat(vals: Sequence[Value], single: bool) -> Any:
     return vals[0] if single else tuple(vals)
 
 
+# Ops whose per-step results the forward pass saves for the backward pass rather than let it recompute them.
+_SAVED_OPS = frozenset({"matmul", "conv2d", "sigmoid", "tanh", "exp", "log", "softmax", "log_softmax", "elu"})
+
+
+def _residuals(body: Graph, carries: Sequence[Value], outputs: Sequence[Value]) -> list[Value]:
+    """Float results of expensive ops that depend on the carries (so they cannot be hoisted out of the loop and
+    would be recomputed by the backward step) — saved as residuals, see :mod:`graphc.ir.ops.scan`."""
+    from graphc.autodiff import path_from
+
+    on_path, _ = path_from(body.nodes, list(carries))
+    taken = set(outputs)
+    return [n.outputs[0] for n in on_path
+            if n.op.name in _SAVED_OPS and n.outputs[0].dtype.is_float and n.outputs[0] not in taken]
+
+
 def scan(fn: Callable[..., tuple[Tree, Tree]], init: Tree, xs: Tree = None, consts: Sequence[Value] = (),
          length: int | None = None, reverse: bool = False) -> tuple[Any, Any]:
     """Loop ``fn`` over the leading (time) axis of ``xs``, like ``jax.lax.scan``.
@@ -86,9 +101,11 @@ def scan(fn: Callable[..., tuple[Tree, Tree]], init: Tree, xs: Tree = None, cons
             if v.graph is not body:
                 raise GraphBuildError(f"scan: {v!r} comes from graph {v.graph.name!r}; pass outer values "
                                       "through consts", loc=capture())
-        body.outputs = [*new_c, *ys]
+        residuals = _residuals(body, c_in, [*new_c, *ys])
+        body.outputs = [*new_c, *ys, *residuals]
     outs = graph.emit("scan", outer, {"body": body, "num_carry": len(carries), "num_xs": len(x_vals),
-                                      "length": length, "reverse": reverse, "save_carries": True})
+                                      "length": length, "reverse": reverse, "save_carries": True,
+                                      "num_residuals": len(residuals)})
     nc = len(carries)
     return _unflat(list(outs[:nc]), c_single), (None if result[1] is None else
                                                  _unflat(list(outs[nc:nc + len(ys)]), y_single))

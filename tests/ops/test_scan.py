@@ -281,7 +281,9 @@ def test_algebraic_merges_the_gradient_of_a_sliced_value_into_concats() -> None:
         parts = [z[:, 2:4], z[:, 0:2], z[:, 4:6], z[:, 6:8]]  # any order of use
         loss = gc.sum(gc.sigmoid(parts[0]) * gc.tanh(parts[1]) + gc.exp(parts[2]) * parts[3])
         dz = gc.grad(loss, z)
-    result = gc.passes.optimize(g, [dz], ["algebraic", "dce"], verify_each=True).graph
+    from graphc.passes import optimize
+
+    result = optimize(g, [dz], ["algebraic", "dce"], verify_each=True).graph
     assert not any(n.op.name == "unslice" for n in result.nodes)
     zv = np.random.default_rng(0).normal(size=(3, 8))
     np.testing.assert_array_equal(gc.compile(dz, passes=[])({"z": zv}),
@@ -343,3 +345,49 @@ def test_gru_gradients_match_finite_differences() -> None:
         expected = finite_difference_vjp(objective, [np.array(f[n], dtype=np.float64) for n in names],
                                          [np.ones(())], i)
         np.testing.assert_allclose(got[i], expected, rtol=1e-5, atol=1e-7, err_msg=names[i])
+
+
+def test_lstm_backward_reads_saved_activations_instead_of_recomputing() -> None:
+    """The forward scan saves the recurrent matmul and the gate activations (residuals); the backward step
+    runs only the two gradient matmuls and no transcendental function."""
+    from graphc.ir.ops.scan import backward_body
+
+    with gc.Graph("lstm_res") as g:
+        x = gc.placeholder("x", (T, None, F), "float64")
+        loss = gc.sum(LSTM(H)(x))
+        gc.grad(loss, g.parameters)
+    fwd = next(n for n in g.nodes if n.op.name == "scan" and n.attrs["save_carries"])
+    assert fwd.attrs["num_residuals"] == 6  # h @ U, σ(i), σ(f), tanh(g), σ(o), tanh(c')
+    body = fwd.attrs["body"]
+    bwd, *_ = backward_body(body, fwd.attrs["num_carry"], fwd.attrs["num_xs"], fwd.attrs["num_residuals"])
+    from graphc.passes import optimize
+
+    ops = _ops_within(optimize(bwd).graph)
+    assert ops.count("matmul") == 2
+    assert not {"sigmoid", "tanh", "exp"} & set(ops)
+
+
+def _ops_within(graph: gc.Graph) -> list[str]:
+    out: list[str] = []
+    for n in graph.nodes:
+        body = n.attrs.get("body") if n.op.name == "fused" else None
+        out += _ops_within(body) if body is not None else [n.op.name]
+    return out
+
+
+def test_scan_outputs_returned_twice_do_not_share_memory() -> None:
+    """With memory planning a scan's stacked outputs live in buffers kept between calls — unless the program
+    returns them (directly or through a view)."""
+    with gc.Graph("ret") as g:
+        x = gc.placeholder("x", (T, B, F), "float64")
+        h0 = gc.placeholder("h0", (B, F), "float64")
+        _, ys = gc.scan(lambda h, xt: (gc.tanh(h + xt), gc.tanh(h + xt) * 2.0), h0, x)
+        flat = gc.reshape(ys, (T * B, F))
+        g.outputs = [ys, flat]
+    run = gc.compile(g.outputs)
+    rng = np.random.default_rng(0)
+    a = run({"x": rng.normal(size=(T, B, F)), "h0": np.zeros((B, F))})
+    a_copy = [np.array(v) for v in a]
+    run({"x": rng.normal(size=(T, B, F)), "h0": np.ones((B, F))})
+    for v, c in zip(a, a_copy, strict=True):
+        np.testing.assert_array_equal(v, c)

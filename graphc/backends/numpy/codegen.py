@@ -54,6 +54,9 @@ def generate(program: Program, binding: Mapping[Sym, int], name: str = "run", *,
     live = [n for n in program.nodes if n.outputs[0] not in static]
     plan = (make_plan(live, program.inputs, program.outputs, binding, donate, supports_out)
             if plan_memory else MemoryPlan())
+    if plan_memory:
+        returned = _returned_roots(program)
+        ctx.persistent_ok = lambda node: not any(o in returned for o in node.outputs)
     for buf, (shape, dtype) in plan.buffers.items():
         ctx.consts[buf] = np.empty(shape, dtype)
     body: list[str] = []
@@ -91,6 +94,17 @@ def generate(program: Program, binding: Mapping[Sym, int], name: str = "run", *,
     code = compile(source, f"<graphc:{program.graph.name}>", "exec")
     exec(code, namespace)
     return Generated(source, namespace, namespace[name], plan)
+
+
+def _returned_roots(program: Program) -> set[Value]:
+    """The values whose memory the program hands back: its outputs and, through views, what they alias."""
+    from graphc.passes.memory import VIEW_OPS
+
+    root: dict[Value, Value] = {}
+    for n in program.nodes:
+        for o in n.outputs:
+            root[o] = root.get(n.inputs[0], n.inputs[0]) if n.op.name in VIEW_OPS and n.inputs else o
+    return {root.get(v, v) for v in program.outputs} | set(program.outputs)
 
 
 # Values computed at specialisation time are kept only up to this size (they live as long as the executable).

@@ -28,6 +28,9 @@ class LowerCtx:
         self.functions: list[str] = []  # sources of helper functions (fused kernels) the program calls
         self._by_id: dict[int, str] = {}
         self._by_key: dict[tuple[Any, ...], str] = {}
+        # With memory planning, values outside this set may live in buffers the executable keeps between calls
+        # (None: no planning — every result is a fresh array).
+        self.persistent_ok: Callable[[Node], bool] | None = None
 
     def const(self, obj: Any) -> str:
         """Name of a constant holding ``obj`` in the generated namespace."""

@@ -19,13 +19,17 @@ from graphc.ir.graph import Graph, Node
 
 
 def run_scan(step: Callable[..., tuple[Any, ...]], nc: int, nx: int, length: int, reverse: bool, save: bool,
-             out_shapes: list[tuple[int, ...]], out_dtypes: list[Any], *args: Any) -> tuple[Any, ...]:
+             out_shapes: list[tuple[int, ...]], out_dtypes: list[Any], buffers: list[Any] | None,
+             *args: Any) -> tuple[Any, ...]:
     """Run ``step`` ``length`` times: ``(carries, x_t, consts) → (carries', y_t)``; returns ``(final carries…,
     stacked ys…, [stacked carries entering each step…])``. ``out_shapes``/``out_dtypes`` describe the stacked
-    outputs (used to allocate them up front, and when ``length`` is 0)."""
+    outputs (used to allocate them up front, and when ``length`` is 0); ``buffers``, when given, are arrays
+    of those shapes the executable keeps between calls (memory planning): filling them again costs no
+    allocation and no page faults, which for a training step's saved activations is megabytes per call."""
     carries = list(args[:nc])
     xs, consts = args[nc:nc + nx], args[nc + nx:]
-    stacked = [np.empty(s, d) for s, d in zip(out_shapes, out_dtypes, strict=True)]
+    stacked = buffers if buffers is not None else [np.empty(s, d) for s, d in zip(out_shapes, out_dtypes,
+                                                                                  strict=True)]
     ny = len(stacked) - (nc if save else 0)
     for t in (range(length - 1, -1, -1) if reverse else range(length)):
         if save:
@@ -73,8 +77,11 @@ def _scan(node: Node, a: list[str], ctx: LowerCtx) -> str:
     shapes = [ctx.dims(v.shape) for v in stacked]
     dtypes = [v.dtype.numpy for v in stacked]
     fn = ctx.const(step)
+    keep = ctx.persistent_ok is not None and ctx.persistent_ok(node)
+    buffers = ctx.const([np.empty(s, d) for s, d in zip(shapes, dtypes, strict=True)] if keep else None)
     call = (f"_rt_scan({fn}, {nc!r}, {nx!r}, {int(node.attrs['length'])!r}, {bool(node.attrs['reverse'])!r}, "
-            f"{bool(node.attrs['save_carries'])!r}, {ctx.const(shapes)}, {ctx.const(dtypes)}, {', '.join(a)})")
+            f"{bool(node.attrs['save_carries'])!r}, {ctx.const(shapes)}, {ctx.const(dtypes)}, {buffers}, "
+            f"{', '.join(a)})")
     call = call.replace("_rt_scan", ctx.const(run_scan))
     return call if len(node.outputs) > 1 else f"{call}[0]"
 
