@@ -489,3 +489,18 @@ def test_core_and_numpy_backend_do_not_import_jax() -> None:
         "assert 'jax' not in sys.modules, 'graphc imported jax'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_matmul_with_transposed_operands_is_one_dot_general(rng: np.random.Generator) -> None:
+    """``a.T @ b``, ``a @ b.T`` and ``a.T @ b.T`` (what the matmul VJP makes) lower to a ``dot_general`` over
+    the untransposed matrices: same numbers as NumPy, no transpose left in the HLO."""
+    with gc.Graph():
+        a = gc.placeholder("a", (4, 3), "float64")
+        b = gc.placeholder("b", (4, 5), "float64")
+        c = gc.placeholder("c", (5, 3), "float64")
+        outs = [gc.transpose(a) @ b, a @ gc.transpose(c), gc.transpose(c) @ gc.transpose(b), a @ gc.transpose(a)]
+    feeds = {"a": rng.normal(size=(4, 3)), "b": rng.normal(size=(4, 5)), "c": rng.normal(size=(5, 3))}
+    run = gc.compile(outs, backend="jax", passes="none")
+    for got, want in zip(run(feeds), gc.compile(outs, passes="none")(feeds), strict=True):
+        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-12)
+    assert "transpose" not in run.lower(feeds).as_text()
