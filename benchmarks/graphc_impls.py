@@ -5,7 +5,8 @@ Registered names:
 * ``graphc_numpy`` — the NumPy backend with the default pass pipeline (simplification, fusion) and memory
   planning;
 * ``graphc_numpy_nopasses`` — the NumPy backend with no passes and no memory planning (the pipeline "off");
-* ``graphc_jax`` — the JAX backend (one ``jax.jit`` of the whole step, state donated).
+* ``graphc_jax`` — the JAX backend (one ``jax.jit`` of the whole step; state donated on accelerators, see
+  :class:`graphc.train.TrainStep`).
 
 Training workloads run :class:`graphc.train.TrainStep` (forward, autodiff backward and the SGD update compiled
 as one executable) on the same float32 parameters and batches as every other implementation.

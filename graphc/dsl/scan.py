@@ -62,7 +62,9 @@ def scan(fn: Callable[..., tuple[Tree, Tree]], init: Tree, xs: Tree = None, cons
 
     Returns ``(final_carry, ys)``: the carry after the last step (structured like ``init``) and the per-step
     outputs stacked on axis 0, shape ``(length, *y_t.shape)`` (structured like ``y_t``). Carries entering each
-    step are saved for the VJP (see :mod:`graphc.ir.ops.scan`). Raises :class:`ShapeError` on mismatches.
+    step, and the carry-dependent results of matmuls and transcendental activations, are saved for the VJP
+    (residuals: the backward step reads them instead of recomputing them; see :mod:`graphc.ir.ops.scan`).
+    Raises :class:`ShapeError` on mismatches.
     """
     carries, c_single = _flat(init, "init")
     x_vals, x_single = _flat(xs, "xs")

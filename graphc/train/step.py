@@ -35,9 +35,15 @@ class TrainStep:
     ``state_values`` lists every state input (parameters first), ``new_state`` maps each to its updated value.
     Call it as ``new_state, metrics = step(state, batch)`` where ``batch`` maps the model's feed names to arrays.
     ``options`` go to the backend (``device=`` for jax).
+
+    ``donate``: whether the executable may overwrite the state it is given with the new state (the arrays fed
+    in must then not be reused). ``None`` (default) decides per backend: always on NumPy (in-place updates);
+    on JAX only on accelerators, since XLA:CPU runs donated calls slower (see
+    :func:`graphc.backends.jax.devices.donation_pays`).
     """
 
-    def __init__(self, model: Model, optimizer: Optimizer, backend: str = "numpy", **options: Any) -> None:
+    def __init__(self, model: Model, optimizer: Optimizer, backend: str = "numpy", *, donate: bool | None = None,
+                 **options: Any) -> None:
         self.model = model
         self.optimizer = optimizer
         self.backend = backend
@@ -79,7 +85,14 @@ class TrainStep:
         outputs: dict[str, Value] = {v.name: new_state[v] for v in self.state_values}  # type: ignore[misc]
         outputs.update({f"metric:{k}": v for k, v in self.metrics.items()})
         self.state_names: list[str] = [v.name for v in self.state_values]  # type: ignore[misc]
-        self.executable: Executable = compile(outputs, backend=backend, donate=tuple(self.state_names), **options)
+        if donate is None:
+            donate = True
+            if backend == "jax":
+                from graphc.backends.jax.devices import donation_pays
+
+                donate = donation_pays(options.get("device"), options.get("mesh"))
+        self.executable: Executable = compile(outputs, backend=backend,
+                                              donate=tuple(self.state_names) if donate else (), **options)
 
     def init_state(self, seed: int = 0, params: Mapping[str, Array] | None = None) -> State:
         """Fresh state: parameters from their initializers (or ``params``), slots and counter at zero."""
