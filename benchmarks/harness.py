@@ -7,8 +7,10 @@ Method (see shared/BENCHMARKS.md):
    `numpy_hand`'s loss at the same step (W5: the result within tolerance of the float64 reference). These
    steps also compile/warm JIT implementations, untimed.
 3. Warm-up: `workload.warmup` more untimed rounds.
-4. Timing: `iters` rounds; in each round every implementation runs one step, one after the other (round-robin,
-   the starting implementation rotating each round so none always follows the same neighbour). Each call is
+4. Timing: `iters` rounds; in each round every implementation runs one step, one after the other, in an order
+   shuffled each round (fixed seed). Each step runs after another implementation has filled the caches with
+   its own data, so a fixed order — even rotated, which keeps every neighbour pair — would charge one
+   implementation systematically for what its predecessor evicts; shuffled, that cost is spread. Each call is
    synchronised by its own contract (a Python float loss, ``block_until_ready``), so wall time is the work
    done. The garbage collector is paused during timed rounds, as `timeit` does, so a collection triggered by
    one implementation's allocations is not charged to another.
@@ -23,6 +25,7 @@ from __future__ import annotations
 import gc
 import importlib
 import math
+import random
 import statistics
 import sys
 import time
@@ -232,6 +235,9 @@ def _instantiate(factories: dict[str, ImplFactory], log: TextIO) -> tuple[dict[s
     return impls, skipped, problems
 
 
+ORDER_SEED = 0  # the shuffled order of implementations within each timing round
+
+
 def _time_interleaved(
     calls: dict[str, Callable[[], object]], iters: int, warmup: int, problems: list[str], log: TextIO
 ) -> dict[str, ImplTiming]:
@@ -239,13 +245,13 @@ def _time_interleaved(
     names = list(calls)
     timings = {name: ImplTiming() for name in names}
     failed: set[str] = set()
+    order = random.Random(ORDER_SEED)
     gc.collect()
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
         for round_no in range(warmup + iters):
-            shift = round_no % len(names) if names else 0
-            for name in names[shift:] + names[:shift]:
+            for name in order.sample(names, len(names)):
                 if name in failed:
                     continue
                 try:
