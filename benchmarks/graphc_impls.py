@@ -52,9 +52,9 @@ def _import_for(options: dict[str, Any]) -> Any:
 
 
 class GraphcTrain:
-    """A training workload as a graphc model: ``build(gc, params) -> (Model, feed names)``."""
+    """A training workload as a graphc model: ``build(gc, params, batches) -> (Model, feed names)``."""
 
-    def __init__(self, name: str, build: Callable[[Any, Params], tuple[Any, tuple[str, ...]]],
+    def __init__(self, name: str, build: Callable[[Any, Params, Sequence[Batch]], tuple[Any, tuple[str, ...]]],
                  options: dict[str, Any]) -> None:
         self.name = name
         self._build = build
@@ -62,7 +62,7 @@ class GraphcTrain:
 
     def setup(self, params: Params, batches: Sequence[Batch]) -> None:
         gc = _import_for(self._options)
-        model, self._feeds = self._build(gc, params)
+        model, self._feeds = self._build(gc, params, batches)
         self._step = gc.train.TrainStep(model, gc.optim.SGD(mlp.LR), **self._options)
         self._state = _on_device(self._options, self._step.init_state(params=params))
         self._batches = BatchCycle([_on_device(self._options, b) for b in batches])
@@ -73,7 +73,7 @@ class GraphcTrain:
         return metrics["loss"]  # a Python float: reading it synchronises
 
 
-def build_mlp(spec: mlp.MLPSpec, gc: Any, params: Params) -> tuple[Any, tuple[str, ...]]:
+def build_mlp(spec: mlp.MLPSpec, gc: Any, params: Params, batches: Sequence[Batch]) -> tuple[Any, tuple[str, ...]]:
     """The W1/W2 MLP with parameters named as the workload names them (``W0``, ``b0``…)."""
     with gc.Graph("mlp"):
         x = gc.placeholder("x", (None, spec.sizes[0]))
@@ -89,7 +89,7 @@ def build_mlp(spec: mlp.MLPSpec, gc: Any, params: Params) -> tuple[Any, tuple[st
     return gc.train.Model(loss, [x], [y], h, accuracy=None), ("x", "y")
 
 
-def build_cnn(gc: Any, params: Params) -> tuple[Any, tuple[str, ...]]:
+def build_cnn(gc: Any, params: Params, batches: Sequence[Batch]) -> tuple[Any, tuple[str, ...]]:
     """W3's CNN: conv3x3(16, pad 1) → ReLU → maxpool 2 → conv3x3(32, pad 1) → ReLU → maxpool 2 → dense 10."""
     with gc.Graph("cnn"):
         x = gc.placeholder("x", (None, cnn.CHANNELS[0], cnn.SIDE, cnn.SIDE))
@@ -105,7 +105,7 @@ def build_cnn(gc: Any, params: Params) -> tuple[Any, tuple[str, ...]]:
     return gc.train.Model(loss, [x], [y], logits, accuracy=None), ("x", "y")
 
 
-def build_chain(gc: Any, params: Params) -> tuple[Any, tuple[str, ...]]:
+def build_chain(gc: Any, params: Params, batches: Sequence[Batch]) -> tuple[Any, tuple[str, ...]]:
     """C1's chain ``h = tanh(h @ W_i + b_i)``, loss ``mean(h²)``."""
     depth = deep_chain.depth_of(params)
     with gc.Graph("chain"):
@@ -118,12 +118,14 @@ def build_chain(gc: Any, params: Params) -> tuple[Any, tuple[str, ...]]:
     return gc.train.Model(loss, [x], [], accuracy=None), ("x",)
 
 
-def build_lstm(gc: Any, params: Params) -> tuple[Any, tuple[str, ...]]:
-    """W4's LSTM as one ``scan``: the input projection of all steps hoisted out as one matmul, gates i, f, g, o
-    from ``z_t + h @ Wh``; loss = MSE of ``h_T @ Wy + by`` against ``y``."""
+def build_lstm(gc: Any, params: Params, batches: Sequence[Batch]) -> tuple[Any, tuple[str, ...]]:
+    """W4's LSTM (and C2's, whatever the batches' sequence length) as one ``scan``: the input projection of all
+    steps hoisted out as one matmul, gates i, f, g, o from ``z_t + h @ Wh``; loss = MSE of ``h_T @ Wy + by``
+    against ``y``."""
     n = lstm.HIDDEN
+    seq = batches[0][0].shape[0]
     with gc.Graph("lstm"):
-        x = gc.placeholder("x", (lstm.SEQ, None, lstm.INPUT))
+        x = gc.placeholder("x", (seq, None, lstm.INPUT))
         y = gc.placeholder("y", (None, 1))
         wx, wh, b = (gc.parameter(k, params[k].shape) for k in ("Wx", "Wh", "b"))
         wy, by = gc.parameter("Wy", params["Wy"].shape), gc.parameter("by", params["by"].shape)
@@ -201,6 +203,7 @@ IMPLS: dict[str, dict[str, ImplFactory]] = {
     "W3": _train(build_cnn),
     "W4": _train(build_lstm),
     "C1": _train(build_chain),
+    "C2": _train(build_lstm),
     "F1": {name: partial(GraphcForward, name, opts) for name, opts in BACKENDS.items()},
     "F128": {name: partial(GraphcForward, name, opts) for name, opts in BACKENDS.items()},
 }

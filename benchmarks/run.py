@@ -1,6 +1,6 @@
 """Benchmark entry point; see benchmarks/README.md and shared/BENCHMARKS.md.
 
-    python benchmarks/run.py --workload W1|W2|W3|W4|W5|C1|all [--threads 1] [--iters N]
+    python benchmarks/run.py --workload W1|W2|W3|W4|W5|C1|C2|F1|F128|all [--threads 1] [--iters N]
                              [--json OUT.json] [--md OUT.md] [--plot OUT.png] [--impls a,b,...]
 
 Arguments are parsed and threads pinned before numpy (or anything importing it) is loaded: thread pools are
@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-WORKLOAD_IDS = ("W1", "W2", "W3", "W4", "W5", "C1", "F1", "F128")
+WORKLOAD_IDS = ("W1", "W2", "W3", "W4", "W5", "C1", "C2", "F1", "F128")
 DEFAULT_ITERS = 50
 MIN_ITERS = 30  # BENCHMARKS.md asks for at least 30 timed iterations
 

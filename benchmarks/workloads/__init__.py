@@ -1,4 +1,4 @@
-"""The reference workloads W1-W5 and C1, and the hand-written implementations of each (one module per model).
+"""The reference workloads W1-W5, C1 and C2, and the hand-written implementations of each (one module per model).
 
 `WORKLOADS` maps a workload id to its definition (data and parameters); `IMPLS` maps a workload id to the
 implementations defined here (numpy_hand and friends, jax_hand, torch_eager, pytensor). This package is itself
@@ -17,6 +17,7 @@ WORKLOADS: dict[str, Workload] = {
     "W4": lstm.W4,
     "W5": elementwise.W5,
     "C1": deep_chain.C1,
+    "C2": lstm.C2,
     "F1": forward.F1,
     "F128": forward.F128,
 }
@@ -28,6 +29,7 @@ IMPLS: dict[str, dict[str, ImplFactory]] = {
     "W4": lstm.IMPLS,
     "W5": elementwise.IMPLS,
     "C1": deep_chain.IMPLS,
+    "C2": lstm.IMPLS,
     "F1": forward.IMPLS,
     "F128": forward.IMPLS,
 }

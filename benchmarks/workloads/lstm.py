@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.protocol import Batch, ImplFactory, Params, TrainingWorkload
+from benchmarks.protocol import Batch, CompileWorkload, ImplFactory, Params, TrainingWorkload
 from benchmarks.workloads.common import BatchCycle, NumpyHandStep, rng_for, sgd_update, sigmoid
 from benchmarks.workloads.frameworks import JaxTrainStep, PyTensorTrainStep, import_torch
 
@@ -46,14 +46,14 @@ def make_params() -> Params:
     }
 
 
-def make_batches() -> list[Batch]:
+def make_batches(seq: int = SEQ, n_batches: int = N_BATCHES) -> list[Batch]:
     """Standard-normal sequences; the target is a fixed nonlinear summary of each sequence, so it is
     learnable."""
-    rng = rng_for(SEED + 1000)
+    rng = rng_for(SEED + 1000 + (seq if seq != SEQ else 0))
     mix = rng.standard_normal(INPUT) / np.sqrt(INPUT)
     batches: list[Batch] = []
-    for _ in range(N_BATCHES):
-        x = rng.standard_normal((SEQ, BATCH, INPUT)).astype(np.float32)
+    for _ in range(n_batches):
+        x = rng.standard_normal((seq, BATCH, INPUT)).astype(np.float32)
         y = np.tanh((x[-8:] @ mix).mean(axis=0))[:, None].astype(np.float32)
         batches.append((x, y))
     return batches
@@ -200,6 +200,17 @@ W4 = TrainingWorkload(
     title="LSTM seq 32, batch 64, in 16, hidden 128, MSE head, BPTT, SGD",
     make_params=make_params,
     make_batches=make_batches,
+)
+# C2: what a loop primitive buys — build + compile + first step of W4's LSTM at growing sequence lengths. With
+# a scan (graphc, lax.scan, pytensor.scan) the graph and its compile time do not grow with the length; only
+# running the steps does (numpy_hand and torch have nothing to compile: their figure is one step's run time).
+C2_LENGTHS = (10, 100, 1000)
+C2 = CompileWorkload(
+    id="C2",
+    title="compile cost: W4's LSTM at sequence lengths 10, 100, 1000 (the 'depth' is the length)",
+    depths=C2_LENGTHS,
+    make_params=lambda seq: make_params(),
+    make_batches=lambda seq: make_batches(seq, n_batches=1),
 )
 IMPLS: dict[str, ImplFactory] = {
     "numpy_hand": NumpyLSTM,
