@@ -44,7 +44,35 @@ def _forget_bias(units: int, value: float) -> Callable[..., Any]:
     return init
 
 
-class SimpleRNN(Layer):
+class _Recurrent(Layer):
+    """What the recurrent layers share: ``gates`` blocks of ``units`` in the input weights ``W`` (F, gates·units),
+    the recurrent weights ``U`` (units, gates·units) and the bias ``b``; the input projection of every step
+    computed at once outside the loop."""
+
+    gates = 1
+
+    def __init__(self, units: int, *, return_sequences: bool = False, init: Any = "xavier_uniform",
+                 recurrent_init: Any = "xavier_uniform", name: str | None = None) -> None:
+        super().__init__(name)
+        self.units, self.return_sequences = units, return_sequences
+        self.init, self.recurrent_init = init, recurrent_init
+
+    def bias_init(self) -> Any:
+        return "zeros"
+
+    def build(self, x: Value) -> None:
+        f, width = _features(x, type(self).__name__), self.gates * self.units
+        self.params["W"] = G.parameter("W", (f, width), x.dtype, init=self.init)
+        self.params["U"] = G.parameter("U", (self.units, width), x.dtype, init=self.recurrent_init)
+        self.params["b"] = G.parameter("b", (width,), x.dtype, init=self.bias_init())
+
+    def input_projection(self, x: Value) -> Value:
+        """``x_t @ W + b`` for all steps at once: (T, B, gates·units)."""
+        _features(x, type(self).__name__)
+        return G.matmul(x, self.params["W"]) + self.params["b"]
+
+
+class SimpleRNN(_Recurrent):
     """``h_t = tanh(x_t @ W + h_{t-1} @ U + b)`` over a (T, B, F) input.
 
     Call as ``rnn(x, h0=None)``: ``h0`` (B, units) defaults to zeros. Returns the hidden states (T, B, units)
@@ -53,21 +81,8 @@ class SimpleRNN(Layer):
 
     default_name = "rnn"
 
-    def __init__(self, units: int, *, return_sequences: bool = False, init: Any = "xavier_uniform",
-                 recurrent_init: Any = "xavier_uniform", name: str | None = None) -> None:
-        super().__init__(name)
-        self.units, self.return_sequences = units, return_sequences
-        self.init, self.recurrent_init = init, recurrent_init
-
-    def build(self, x: Value) -> None:
-        f = _features(x, "SimpleRNN")
-        self.params["W"] = G.parameter("W", (f, self.units), x.dtype, init=self.init)
-        self.params["U"] = G.parameter("U", (self.units, self.units), x.dtype, init=self.recurrent_init)
-        self.params["b"] = G.parameter("b", (self.units,), x.dtype, init="zeros")
-
     def forward(self, x: Value, h0: Value | None = None, **kwargs: Any) -> Value:
-        _features(x, "SimpleRNN")
-        xw = G.matmul(x, self.params["W"]) + self.params["b"]  # all steps at once: (T, B, units)
+        xw = self.input_projection(x)
 
         def step(h: Value, xw_t: Value, u: Value) -> tuple[Value, Value]:
             h2 = G.tanh(xw_t + G.matmul(h, u))
@@ -77,7 +92,7 @@ class SimpleRNN(Layer):
         return hs if self.return_sequences else h_last
 
 
-class LSTM(Layer):
+class LSTM(_Recurrent):
     """Long short-term memory over a (T, B, F) input, gates ordered (input, forget, cell, output)::
 
         z = x_t @ W + b + h @ U          # one matmul for the four gates, x_t @ W + b precomputed for all t
@@ -90,25 +105,21 @@ class LSTM(Layer):
     """
 
     default_name = "lstm"
+    gates = 4
 
     def __init__(self, units: int, *, return_sequences: bool = False, return_state: bool = False,
                  init: Any = "xavier_uniform", recurrent_init: Any = "xavier_uniform", forget_bias: float = 1.0,
                  name: str | None = None) -> None:
-        super().__init__(name)
-        self.units, self.return_sequences, self.return_state = units, return_sequences, return_state
-        self.forget_bias = forget_bias
-        self.init, self.recurrent_init = init, recurrent_init
+        super().__init__(units, return_sequences=return_sequences, init=init, recurrent_init=recurrent_init,
+                         name=name)
+        self.return_state, self.forget_bias = return_state, forget_bias
 
-    def build(self, x: Value) -> None:
-        f, u = _features(x, "LSTM"), self.units
-        self.params["W"] = G.parameter("W", (f, 4 * u), x.dtype, init=self.init)
-        self.params["U"] = G.parameter("U", (u, 4 * u), x.dtype, init=self.recurrent_init)
-        self.params["b"] = G.parameter("b", (4 * u,), x.dtype, init=_forget_bias(u, self.forget_bias))
+    def bias_init(self) -> Any:
+        return _forget_bias(self.units, self.forget_bias)
 
     def forward(self, x: Value, h0: Value | None = None, c0: Value | None = None, **kwargs: Any) -> Any:
-        _features(x, "LSTM")
         n = self.units
-        xw = G.matmul(x, self.params["W"]) + self.params["b"]  # (T, B, 4·units), outside the loop
+        xw = self.input_projection(x)  # (T, B, 4·units), outside the loop
 
         def step(carry: tuple[Value, Value], xw_t: Value, u: Value) -> tuple[tuple[Value, Value], Value]:
             h, c = carry
@@ -125,7 +136,7 @@ class LSTM(Layer):
         return (out, h_last, c_last) if self.return_state else out
 
 
-class GRU(Layer):
+class GRU(_Recurrent):
     """Gated recurrent unit over a (T, B, F) input, gates ordered (reset, update, candidate)::
 
         r = σ(x_t W_r + b_r + h U_r);   u = σ(x_t W_u + b_u + h U_u)
@@ -138,24 +149,15 @@ class GRU(Layer):
     """
 
     default_name = "gru"
-
-    def __init__(self, units: int, *, return_sequences: bool = False, init: Any = "xavier_uniform",
-                 recurrent_init: Any = "xavier_uniform", name: str | None = None) -> None:
-        super().__init__(name)
-        self.units, self.return_sequences = units, return_sequences
-        self.init, self.recurrent_init = init, recurrent_init
+    gates = 3
 
     def build(self, x: Value) -> None:
-        f, u = _features(x, "GRU"), self.units
-        self.params["W"] = G.parameter("W", (f, 3 * u), x.dtype, init=self.init)
-        self.params["U"] = G.parameter("U", (u, 3 * u), x.dtype, init=self.recurrent_init)
-        self.params["b"] = G.parameter("b", (3 * u,), x.dtype, init="zeros")
-        self.params["b_hn"] = G.parameter("b_hn", (u,), x.dtype, init="zeros")
+        super().build(x)
+        self.params["b_hn"] = G.parameter("b_hn", (self.units,), x.dtype, init="zeros")
 
     def forward(self, x: Value, h0: Value | None = None, **kwargs: Any) -> Value:
-        _features(x, "GRU")
         n = self.units
-        xw = G.matmul(x, self.params["W"]) + self.params["b"]  # (T, B, 3·units), outside the loop
+        xw = self.input_projection(x)  # (T, B, 3·units), outside the loop
 
         def step(h: Value, xw_t: Value, u: Value, b_hn: Value) -> tuple[Value, Value]:
             hu = G.matmul(h, u)

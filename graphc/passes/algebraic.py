@@ -92,6 +92,9 @@ def _merge_pair(rb: Rebuilder, node: Node, va: Value, vb: Value) -> Value | None
     return rb.emit(node, "unslice", [joined], {"shape": shape, "slices": slices})[0]
 
 
+_REDUCTIONS = ("sum", "mean", "max")
+
+
 def _squeeze_reduction(rb: Rebuilder, node: Node, ins: list[Value], sole_user: bool) -> Value | None:
     """``reshape(reduce(x, keepdims=True))`` dropping exactly the kept axes → ``reduce(x, keepdims=False)``
     (what the VJP of a broadcast produces for every bias). Only when the reshape is the reduction's sole user,
@@ -105,8 +108,6 @@ def _squeeze_reduction(rb: Rebuilder, node: Node, ins: list[Value], sole_user: b
         return None
     return rb.emit(node, inner.op.name, [inner.inputs[0]], {**inner.attrs, "keepdims": False})[0]
 
-
-_REDUCTIONS = ("sum", "mean", "max")
 
 
 def _simplify(rb: Rebuilder, node: Node, ins: list[Value], sole_user: bool) -> Value | None:

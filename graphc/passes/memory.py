@@ -47,16 +47,23 @@ class MemoryPlan:
                 f"planned ({len(self.buffers)} reusable buffers, {self.inplace_donations} in-place state updates)")
 
 
+def view_roots(nodes: list[Node]) -> dict[Value, Value]:
+    """Each node output → the value whose memory it may share: itself, or for a view (reshape, transpose…) the
+    root of the view's input."""
+    root: dict[Value, Value] = {}
+    for n in nodes:
+        for o in n.outputs:
+            root[o] = root.get(n.inputs[0], n.inputs[0]) if n.op.name in VIEW_OPS and n.inputs else o
+    return root
+
+
 def plan_memory(nodes: list[Node], inputs: list[Value], outputs: list[Value], binding: Mapping[Sym, int],
                 donate: frozenset[str], supports_out: Callable[[Node], bool]) -> MemoryPlan:
     """Plan buffers for ``nodes`` (see the module docstring). ``supports_out(node)`` says whether the backend
     can direct that node's output into a given array."""
     plan = MemoryPlan()
     output_set = set(outputs)
-    root: dict[Value, Value] = {}
-    for n in nodes:
-        for o in n.outputs:
-            root[o] = root.get(n.inputs[0], n.inputs[0]) if n.op.name in VIEW_OPS and n.inputs else o
+    root = view_roots(nodes)
     for v in inputs:
         root[v] = v
     # A buffer lives until the last use of any value aliasing it; program outputs live forever.

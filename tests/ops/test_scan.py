@@ -203,15 +203,20 @@ def test_lstm_gradients_match_finite_differences() -> None:
     params = gc.init_params(g, seed=0)
     rng = np.random.default_rng(4)
     f = {"x": rng.normal(size=(4, 2, 3)), "h0": rng.normal(size=(2, 3)), "c0": rng.normal(size=(2, 3)), **params}
-    got = gc.compile(grads)(f)
+    _assert_gradients_match_finite_differences(loss, grads, ["x", "h0", "c0", *(p.name for p in g.parameters)], f)
+
+
+def _assert_gradients_match_finite_differences(loss: gc.Value, grads: list[gc.Value], names: list[str],
+                                               feeds: dict[str, np.ndarray]) -> None:
+    """``grads`` (of ``loss`` with respect to the feeds ``names``, in order) against central differences."""
+    got = gc.compile(grads)(feeds)
     fwd = gc.compile(loss)
-    names = ["x", "h0", "c0", *(p.name for p in g.parameters)]
 
     def objective(xs: list[np.ndarray]) -> list[np.ndarray]:
-        return [np.asarray(fwd({**f, **dict(zip(names, xs, strict=True))}))]
+        return [np.asarray(fwd({**feeds, **dict(zip(names, xs, strict=True))}))]
 
     for i in range(len(names)):
-        expected = finite_difference_vjp(objective, [np.array(f[n], dtype=np.float64) for n in names],
+        expected = finite_difference_vjp(objective, [np.array(feeds[n], dtype=np.float64) for n in names],
                                          [np.ones(())], i)
         np.testing.assert_allclose(got[i], expected, rtol=1e-5, atol=1e-7, err_msg=names[i])
 
@@ -334,17 +339,7 @@ def test_gru_gradients_match_finite_differences() -> None:
     rng = np.random.default_rng(4)
     f = {"x": rng.normal(size=(4, 2, 3)), "h0": rng.normal(size=(2, 3)), **params}
     f = {k: (rng.normal(size=np.shape(v)) * 0.5 if k.endswith("b_hn") else v) for k, v in f.items()}
-    got = gc.compile(grads)(f)
-    fwd = gc.compile(loss)
-    names = ["x", "h0", *(p.name for p in g.parameters)]
-
-    def objective(xs: list[np.ndarray]) -> list[np.ndarray]:
-        return [np.asarray(fwd({**f, **dict(zip(names, xs, strict=True))}))]
-
-    for i in range(len(names)):
-        expected = finite_difference_vjp(objective, [np.array(f[n], dtype=np.float64) for n in names],
-                                         [np.ones(())], i)
-        np.testing.assert_allclose(got[i], expected, rtol=1e-5, atol=1e-7, err_msg=names[i])
+    _assert_gradients_match_finite_differences(loss, grads, ["x", "h0", *(p.name for p in g.parameters)], f)
 
 
 def test_lstm_backward_reads_saved_activations_instead_of_recomputing() -> None:

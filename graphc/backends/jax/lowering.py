@@ -65,9 +65,8 @@ def lower_nodes(nodes: Iterable[Node], env: dict[Value, Any], ctx: LowerCtx) -> 
     """
     for node in nodes:
         try:
-            if node.op.name == "matmul" and _transposed_operand(node):
-                result = _matmul_of_transposes(node, env, ctx)
-            else:
+            result = _matmul_of_transposes(node, env, ctx) if node.op.name == "matmul" else None
+            if result is None:
                 result = TABLE[node.op.name]([env[v] for v in node.inputs], node.attrs, ctx)
         except GraphcError:
             raise
@@ -96,20 +95,16 @@ def _swapped_2d(v: Value) -> Value | None:
     return None
 
 
-def _transposed_operand(node: Node) -> bool:
-    return any(_swapped_2d(v) is not None for v in node.inputs)
-
-
 def _matmul_of_transposes(node: Node, env: dict[Value, Any], ctx: LowerCtx) -> Any:
-    """A matrix product with a transposed operand as one ``dot_general`` contracting the untransposed matrix
-    along its other axis — what ``jax.grad`` emits for a matmul's VJP. XLA would fold the transpose itself,
-    but handing it one op instead of two keeps the HLO of a training step smaller and its compile faster."""
+    """A product of matrices with a transposed operand as one ``dot_general`` contracting the untransposed
+    matrix along its other axis — what ``jax.grad`` emits for a matmul's VJP — else None. XLA would fold the
+    transpose itself, but one op instead of two keeps a training step's HLO smaller and its compile faster."""
     a, b = node.inputs
     sa, sb = _swapped_2d(a), _swapped_2d(b)
-    xa, ca = (env[sa], 0) if sa is not None else (env[a], a.ndim - 1)
-    xb, cb = (env[sb], 1) if sb is not None else (env[b], b.ndim - 2)
-    if a.ndim != 2 or b.ndim != 2:
-        return TABLE["matmul"]([env[a], env[b]], node.attrs, ctx)
+    if a.ndim != 2 or b.ndim != 2 or (sa is None and sb is None):
+        return None
+    xa, ca = (env[sa], 0) if sa is not None else (env[a], 1)
+    xb, cb = (env[sb], 1) if sb is not None else (env[b], 0)
     return lax.dot_general(xa, xb, (((ca,), (cb,)), ((), ())), precision=ctx.precision)
 
 

@@ -98,12 +98,9 @@ def generate(program: Program, binding: Mapping[Sym, int], name: str = "run", *,
 
 def _returned_roots(program: Program) -> set[Value]:
     """The values whose memory the program hands back: its outputs and, through views, what they alias."""
-    from graphc.passes.memory import VIEW_OPS
+    from graphc.passes.memory import view_roots
 
-    root: dict[Value, Value] = {}
-    for n in program.nodes:
-        for o in n.outputs:
-            root[o] = root.get(n.inputs[0], n.inputs[0]) if n.op.name in VIEW_OPS and n.inputs else o
+    root = view_roots(program.nodes)
     return {root.get(v, v) for v in program.outputs} | set(program.outputs)
 
 

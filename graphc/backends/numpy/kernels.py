@@ -98,8 +98,7 @@ def _inplace_kernel(body: Graph, ctx: LowerCtx, name: str, with_out: bool, alias
     final = body.nodes[-1]
     # ``out`` may take an intermediate from the first node after every aliased input's last read
     out_free_from = max((last.get(body.inputs[i], -1) + 1 for i in aliased), default=0) if with_out else None
-    # intermediates held in shared scratch buffers: value → ((shape, dtype), ordinal)
-    scratch_slot: dict[Value, tuple[tuple[tuple[int, ...], Any], int]] = {}
+    scratch_slot: dict[Value, Slot] = {}  # intermediates held in shared scratch buffers
     for k, n in enumerate(body.nodes):
         out = n.outputs[0]
         args = [names[v] for v in n.inputs]
@@ -121,10 +120,7 @@ def _inplace_kernel(body: Graph, ctx: LowerCtx, name: str, with_out: bool, alias
             scratch_slot[out] = scratch_slot[reuse]  # in place: the result stays in that scratch buffer
         if dest is None and with_out and out.ndim > 0 and supports_out(n):
             # the kernel's result goes to ``out``, so no temporary escapes: use a shared scratch buffer
-            key = (ctx.dims(out.shape), out.dtype.numpy)
-            taken = {scratch_slot[v][1] for v in scratch_slot if last.get(v, -1) >= k and scratch_slot[v][0] == key}
-            slot = (key, min(set(range(len(taken) + 1)) - taken))
-            scratch_slot[out] = slot
+            slot = scratch_slot[out] = _free_slot(scratch_slot, last, k, (ctx.dims(out.shape), out.dtype.numpy))
             lines.append(f"    t{k} = {out_call(n, args, ctx.scratch(*slot[0], slot[1]), ctx)}")
             names[out] = f"t{k}"
             owned.add(out)
@@ -143,6 +139,15 @@ def _inplace_kernel(body: Graph, ctx: LowerCtx, name: str, with_out: bool, alias
             owned.add(out)
     lines.append(f"    return {names[body.outputs[0]]}")
     return "\n".join(lines)
+
+
+Slot = tuple[tuple[tuple[int, ...], Any], int]  # ((shape, dtype), ordinal) of a shared scratch buffer
+
+
+def _free_slot(held: dict[Value, Slot], last: dict[Value, int], k: int, key: tuple[tuple[int, ...], Any]) -> Slot:
+    """The lowest-numbered scratch buffer of ``key`` that no value still read at or after node ``k`` holds."""
+    taken = {ordinal for v, (kk, ordinal) in held.items() if kk == key and last.get(v, -1) >= k}
+    return key, min(set(range(len(taken) + 1)) - taken)
 
 
 def _blocked_kernel(body: Graph, ctx: LowerCtx, name: str, with_out: bool) -> str:

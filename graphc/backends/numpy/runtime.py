@@ -101,7 +101,7 @@ def softmax_xent(logits: Array, labels: Array) -> tuple[Array, Array]:
     else:
         valid = None
     idx = np.multiply(lab, n, dtype=np.intp)  # flat position of (label, example) in the (classes, n) buffer
-    idx += _classes(n)
+    idx += _arange(n)
     loss -= zt.reshape(-1)[idx]
     e.reshape(-1)[idx] -= 1
     if valid is not None:
@@ -117,15 +117,16 @@ def unslice(g: Array, shape: tuple[int, ...], index: tuple[slice, ...]) -> Array
 
 
 def one_hot(labels: Array, depth: int, dtype: np.dtype[Any]) -> Array:
-    out = np.equal(labels[..., None], _classes(depth))
+    out = np.equal(labels[..., None], _arange(depth))
     return out.astype(dtype)
 
 
 @functools.lru_cache(maxsize=64)
-def _classes(depth: int) -> Array:
-    classes = np.arange(depth)
-    classes.setflags(write=False)
-    return classes
+def _arange(n: int) -> Array:
+    """A cached read-only ``np.arange(n)`` (class indices, row indices)."""
+    indices = np.arange(n)
+    indices.setflags(write=False)
+    return indices
 
 
 def int_sum(x: Array, axis: tuple[int, ...], keepdims: bool) -> Array:
