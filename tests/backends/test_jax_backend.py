@@ -20,6 +20,7 @@ jax = pytest.importorskip("jax")
 import graphc as gc  # noqa: E402 - after the skip: the module needs JAX
 from graphc.autodiff import grad  # noqa: E402
 from graphc.backends.jax import LOWERINGS, JaxExecutable  # noqa: E402
+from graphc.backends.jax.lowering_channels_last import OPS as CHANNELS_LAST_OPS  # noqa: E402
 from graphc.ir import Case, all_ops  # noqa: E402
 from graphc.ir.opdef import nondiff  # noqa: E402
 from graphc.testing import build_case, sample_inputs  # noqa: E402
@@ -91,13 +92,14 @@ def test_every_op_is_covered_by_parity_tests() -> None:
 # -- generated parity: forward and VJP -----------------------------------------------------------------------
 
 
-def case_results(op_name: str, float_dtype: str) -> dict[int, list[tuple[str, Array, Any]]]:
+def case_results(op_name: str, float_dtype: str, **options: Any) -> dict[int, list[tuple[str, Array, Any]]]:
     """Run every case of an op (in ``float_dtype``) on both backends, as ONE program per backend.
 
     XLA's fixed cost per compilation dominates these tiny graphs, so the cases of an op are copied side by
     side into one graph (inputs ``c<i>/x<j>``) and compiled once. Each case also gets the gradients of
     ``sum(out * cotangent)`` over its float outputs wrt its float inputs, unless the op is not
-    differentiable. Returns, per case index, ``(label, numpy result, jax result)`` triples.
+    differentiable. Returns, per case index, ``(label, numpy result, jax result)`` triples. ``options`` go to
+    the JAX executable.
     """
     op = all_ops()[op_name]
     feeds: dict[str, Array] = {}
@@ -133,7 +135,7 @@ def case_results(op_name: str, float_dtype: str) -> dict[int, list[tuple[str, Ar
             for x, gx in zip(wrt, grad(loss, list(wrt), unused="zero"), strict=True):
                 total[x] = total[x] + gx if x in total else gx
         outs.update({wrt[x]: gx for x, gx in total.items()})
-    exe_np, exe_jax = gc.compile(outs), gc.compile(outs, backend="jax")
+    exe_np, exe_jax = gc.compile(outs), gc.compile(outs, backend="jax", **options)
     used = {n: feeds[n] for n in exe_np.input_names}  # a gradient need not read every input
     ref, got = exe_np(used), exe_jax(used)
     results: dict[int, list[tuple[str, Array, Any]]] = {}
@@ -146,7 +148,18 @@ def case_results(op_name: str, float_dtype: str) -> dict[int, list[tuple[str, Ar
 @pytest.mark.parametrize(("op_name", "float_dtype"), op_groups())
 def test_op_matches_numpy(op_name: str, float_dtype: str) -> None:
     """For every case of the op: forward outputs and VJPs agree between the backends."""
-    results = case_results(op_name, float_dtype)
+    check_op(op_name, float_dtype)
+
+
+# Ops with a channels-last lowering (used by default on CPU): their NCHW lowerings, the default on
+# accelerators, are checked here too.
+@pytest.mark.parametrize(("op_name", "float_dtype"), [p for p in op_groups() if p.values[0] in CHANNELS_LAST_OPS])
+def test_op_matches_numpy_in_nchw(op_name: str, float_dtype: str) -> None:
+    check_op(op_name, float_dtype, channels_last=False)
+
+
+def check_op(op_name: str, float_dtype: str, **options: Any) -> None:
+    results = case_results(op_name, float_dtype, **options)
     op = all_ops()[op_name]
     assert sorted(results) == [i for i, c in enumerate(op.cases) if float_dtype in case_dtypes(c)]
     for index, checks in sorted(results.items()):

@@ -3,9 +3,10 @@ calls.
 
 Importing this package imports JAX; nothing else in graphc does. ``graphc.compile(outputs, backend="jax")``
 builds a :class:`JaxExecutable` (see it for the options: ``device``, ``donate``, data parallelism, matmul
-precision). Results are ``jax.Array`` values; ``np.asarray`` turns them into NumPy arrays.
+precision, convolution algorithm). Results are ``jax.Array`` values; ``np.asarray`` turns them into NumPy arrays.
 """
 
+from graphc.backends.jax import lowering_channels_last as _lowering_cl  # noqa: F401 - adds channels-last conv/pool
 from graphc.backends.jax import lowering_conv as _lowering_conv  # noqa: F401 - adds conv/pool/random lowerings
 from graphc.backends.jax import lowering_scan as _lowering_scan  # noqa: F401 - adds the scan lowering
 from graphc.backends.jax.executable import JaxExecutable

@@ -44,12 +44,15 @@ def donation_pays(device: DeviceSpec = None, mesh: Any = None) -> bool:
     On XLA:CPU a call with donated inputs waits for the buffers to be released, which costs more than the copy
     it saves (about 15% of a 1 ms MLP step here; see jax-ml/jax#16647), so a step running on CPU does not donate.
     """
+    return "cpu" not in platforms(device, mesh)
+
+
+def platforms(device: DeviceSpec = None, mesh: Any = None) -> set[str]:
+    """The platforms (``"cpu"``, ``"gpu"``…) a computation placed by ``device`` or ``mesh`` runs on."""
     if mesh is not None:
-        platforms = {d.platform for d in mesh.devices.flat}
-    else:
-        chosen = resolve_device(device)
-        platforms = {chosen.platform if chosen is not None else jax.default_backend()}
-    return "cpu" not in platforms
+        return {d.platform for d in mesh.devices.flat}
+    chosen = resolve_device(device)
+    return {chosen.platform if chosen is not None else jax.default_backend()}
 
 
 def _pick(devices: list[Any], index: int, what: str) -> jax.Device:

@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from graphc.backends.jax.layout import LAYOUT_TABLE, elementwise, logical, reduction
 from graphc.dsl.layout import END
 from graphc.errors import GraphcError, LoweringError
 from graphc.ir.dtypes import DType
@@ -45,6 +46,8 @@ class LowerCtx:
 
     binding: Mapping[Sym, int]
     precision: lax.Precision | None = lax.Precision.HIGHEST
+    channels_last: bool = False
+    """Run convolution networks channels-last (see :mod:`graphc.backends.jax.layout`); else NCHW throughout."""
 
     def dims(self, dims: Sequence[Dim]) -> tuple[int, ...]:
         """Concrete sizes of (possibly symbolic) dimensions under this binding."""
@@ -62,12 +65,21 @@ def lower_nodes(nodes: Iterable[Node], env: dict[Value, Any], ctx: LowerCtx) -> 
     tracing, so the check costs nothing per call, and a lowering that disagrees with its op's rules raises
     :class:`LoweringError` at the node's source line instead of computing wrong numbers. An exception
     inside a lowering becomes a :class:`LoweringError` at that line too (chained to the original).
+
+    ``env`` may hold :class:`~graphc.backends.jax.layout.ChannelsLast` values; read results through
+    :func:`~graphc.backends.jax.layout.logical`.
     """
     for node in nodes:
+        name = node.op.name
         try:
-            result = _matmul_of_transposes(node, env, ctx) if node.op.name == "matmul" else None
+            result = _matmul_of_transposes(node, env, ctx) if name == "matmul" else None
             if result is None:
-                result = TABLE[node.op.name]([env[v] for v in node.inputs], node.attrs, ctx)
+                args = [env[v] for v in node.inputs]
+                aware = LAYOUT_TABLE.get(name) if ctx.channels_last else None
+                if aware is not None:
+                    result = aware(args, node.attrs, ctx)
+                if result is None:
+                    result = TABLE[name]([logical(a) for a in args], node.attrs, ctx)
         except GraphcError:
             raise
         except Exception as e:  # a JAX error deep in a lowering: report the node and the user's line instead
@@ -103,8 +115,8 @@ def _matmul_of_transposes(node: Node, env: dict[Value, Any], ctx: LowerCtx) -> A
     sa, sb = _swapped_2d(a), _swapped_2d(b)
     if a.ndim != 2 or b.ndim != 2 or (sa is None and sb is None):
         return None
-    xa, ca = (env[sa], 0) if sa is not None else (env[a], 1)
-    xb, cb = (env[sb], 1) if sb is not None else (env[b], 0)
+    xa, ca = (logical(env[sa]), 0) if sa is not None else (logical(env[a]), 1)
+    xb, cb = (logical(env[sb]), 1) if sb is not None else (logical(env[b]), 0)
     return lax.dot_general(xa, xb, (((ca,), (cb,)), ((), ())), precision=ctx.precision)
 
 
@@ -331,8 +343,15 @@ def _fused(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
     body: Graph = attrs["body"]
     env: dict[Value, Any] = dict(zip(body.inputs, args, strict=True))
     lower_nodes(body.nodes, env, ctx)
-    outs = tuple(env[v] for v in body.outputs)
+    outs = tuple(env[v] for v in body.outputs)  # channels-last results stay so: the caller's env takes them
     return outs[0] if len(outs) == 1 else outs
 
 
 TABLE["fused"] = _fused
+LAYOUT_TABLE["fused"] = _fused  # its body's nodes choose their layouts themselves
+
+# Channels-last forms of the layout-agnostic ops (see graphc.backends.jax.layout).
+for _op in (*_ELEMENTWISE, "relu", "step", "leaky_relu", "elu", "cast"):
+    LAYOUT_TABLE[_op] = elementwise(TABLE[_op])
+for _op in ("sum", "mean", "max"):
+    LAYOUT_TABLE[_op] = reduction(TABLE[_op])

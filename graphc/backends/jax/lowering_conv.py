@@ -24,14 +24,15 @@ from graphc.ir.opdef import Attrs
 _NCHW = ("NCHW", "OIHW", "NCHW")
 
 
-def _pairs(padding: Sequence[int]) -> list[tuple[int, int]]:
+def pad_pairs(padding: Sequence[int]) -> list[tuple[int, int]]:
+    """graphc's (top, bottom, left, right) padding as XLA's per-axis (low, high) pairs."""
     return [(padding[0], padding[1]), (padding[2], padding[3])]
 
 
 def _conv_fn(attrs: Attrs, ctx: LowerCtx) -> Callable[[Any, Any], Any]:
     def conv(x: Any, w: Any) -> Any:
         return lax.conv_general_dilated(
-            x, w, window_strides=attrs["stride"], padding=_pairs(attrs["padding"]), rhs_dilation=attrs["dilation"],
+            x, w, window_strides=attrs["stride"], padding=pad_pairs(attrs["padding"]), rhs_dilation=attrs["dilation"],
             dimension_numbers=_NCHW, precision=ctx.precision,
         )
 
@@ -72,7 +73,7 @@ def _window(attrs: Attrs) -> dict[str, Any]:
     return {
         "window_dimensions": (1, 1, *attrs["kernel"]),
         "window_strides": (1, 1, *attrs["stride"]),
-        "padding": ((0, 0), (0, 0), *_pairs(attrs["padding"])),
+        "padding": ((0, 0), (0, 0), *pad_pairs(attrs["padding"])),
     }
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from jax import lax
 
+from graphc.backends.jax.layout import logical
 from graphc.backends.jax.lowering import TABLE, LowerCtx, lower_nodes
 from graphc.ir.graph import Graph, Value
 from graphc.ir.opdef import Attrs
@@ -21,7 +22,7 @@ def _scan(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
     def step(carry: tuple[Any, ...], x: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
         env: dict[Value, Any] = dict(zip(body.inputs, (*carry, *x, *consts), strict=True))
         lower_nodes(body.nodes, env, ctx)
-        outs = tuple(env[v] for v in body.outputs)
+        outs = tuple(logical(env[v]) for v in body.outputs)
         ys = outs[nc:] + (carry if save else ())
         return outs[:nc], ys
 

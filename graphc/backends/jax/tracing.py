@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from graphc.backends.jax.layout import logical
 from graphc.backends.jax.lowering import TABLE, LowerCtx, lower_nodes
 from graphc.backends.program import Program
 from graphc.errors import GraphcError, LoweringError
@@ -74,7 +75,7 @@ def make_function(
     def run(*args: Any) -> tuple[Any, ...]:
         env: dict[Value, Any] = dict(zip(inputs, args, strict=True))
         lower_nodes(nodes, env, ctx)
-        return tuple(env[v] for v in outputs)
+        return tuple(logical(env[v]) for v in outputs)
 
     run.__name__ = f"graphc_{_identifier(program.graph.name)}"
     return run
