@@ -147,7 +147,7 @@ def _run_training(
             problems.append(_failure(name, exc, log))
     problems += _compare_trajectories(trajectories, wl.rtol)
     live = {name: impls[name].step for name in trajectories}
-    timings = _time_interleaved(live, iters, wl.warmup, problems, log)
+    timings = time_interleaved(live, iters, wl.warmup, problems, log)
     return WorkloadResult(wl.id, wl.title, "time", threads, _check_text(problems), timings=timings, skipped=skipped)
 
 
@@ -168,7 +168,7 @@ def _run_eval(
         if problem:
             problems.append(problem)
         live[name] = impl.evaluate
-    timings = _time_interleaved(live, iters, wl.warmup, problems, log)
+    timings = time_interleaved(live, iters, wl.warmup, problems, log)
     return WorkloadResult(wl.id, wl.title, "time", threads, _check_text(problems), timings=timings, skipped=skipped)
 
 
@@ -238,7 +238,7 @@ def _instantiate(factories: dict[str, ImplFactory], log: TextIO) -> tuple[dict[s
 ORDER_SEED = 0  # the shuffled order of implementations within each timing round
 
 
-def _time_interleaved(
+def time_interleaved(
     calls: dict[str, Callable[[], object]], iters: int, warmup: int, problems: list[str], log: TextIO
 ) -> dict[str, ImplTiming]:
     """Round-robin timing of synchronised calls; `warmup` untimed rounds first. Failing calls are dropped."""
