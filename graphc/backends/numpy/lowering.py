@@ -9,7 +9,7 @@ context's constant table, so nothing a user named or fed can become code.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -160,7 +160,13 @@ def _index(node: Node, ctx: LowerCtx) -> str:
 
 
 TABLE["reshape"] = lambda n, a, c: f"_np.reshape({a[0]}, {ints(c.dims(n.attrs['shape']))})"
-TABLE["transpose"] = lambda n, a, c: f"_np.transpose({a[0]}, {ints(n.attrs['perm'])})"
+def _transpose(n: Node, a: Sequence[str], c: LowerCtx) -> str:
+    # ``.T`` reverses all axes, as (1, 0) does for a matrix, without the function call (~1 µs of a 1 ms step)
+    perm = tuple(n.attrs["perm"])
+    return f"{a[0]}.T" if perm == (1, 0) else f"_np.transpose({a[0]}, {ints(perm)})"
+
+
+TABLE["transpose"] = _transpose
 TABLE["broadcast_to"] = lambda n, a, c: f"_np.broadcast_to({a[0]}, {ints(c.dims(n.attrs['shape']))})"
 TABLE["concat"] = lambda n, a, c: f"_np.concatenate(({', '.join(a)},), axis={int_(n.attrs['axis'])})"
 TABLE["slice"] = lambda n, a, c: f"{a[0]}[{_index(n, c)}]"
