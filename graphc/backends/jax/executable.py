@@ -48,7 +48,7 @@ class JaxExecutable(Executable):
       computes float32 products in float32 on every platform, matching the NumPy backend; ``"default"`` lets
       XLA use faster reduced-precision units (TF32 on recent NVIDIA GPUs).
     * ``channels_last`` — lower convolution networks channels-last (NHWC convolutions, pooling as reshapes;
-      :mod:`graphc.backends.jax.layout`), which runs W3 about 1.5× faster on XLA:CPU; ``False`` keeps the
+      :mod:`graphc.backends.jax.layout`), which takes W3 from 0.58× to 0.36× hand NumPy on XLA:CPU; ``False`` keeps the
       IR's NCHW layout (``lax.conv_general_dilated``/``reduce_window``) and leaves layouts to XLA. ``None``
       (default): on when running on CPU; off elsewhere, where it has not been measured.
 
