@@ -4,7 +4,7 @@ Importing this module adds them to :data:`graphc.backends.jax.layout.LAYOUT_TABL
 either layout and returns a :class:`~graphc.backends.jax.layout.ChannelsLast` result (the kernel gradient, an
 OIHW array, is returned as is). Semantics are those of the NCHW lowerings in ``lowering_conv``:
 
-* convolution is ``lax.conv_general_dilated`` with NHWC/HWIO dimension numbers (an im2col product — slices
+* convolution is ``lax.conv_general_dilated`` with NHWC/OIHW dimension numbers (an im2col product — slices
   concatenated, one ``dot_general`` — measured no faster on XLA:CPU); its two gradients are its exact adjoints
   (``jax.vjp`` while tracing);
 * pooling windows that tile the image (kernel = stride, no padding — every course network) are a reshape to
@@ -25,39 +25,32 @@ from jax import lax
 
 from graphc.backends.jax.layout import LAYOUT_TABLE, ChannelsLast, logical, nhwc
 from graphc.backends.jax.lowering import LowerCtx
-from graphc.backends.jax.lowering_conv import pad_pairs
+from graphc.backends.jax.lowering_conv import (
+    conv_fn,
+    conv_input_grad,
+    conv_kernel_grad,
+    max_pool_fn,
+    pool_scale,
+    sum_pool_fn,
+)
 from graphc.ir.opdef import Attrs
 
 # -- convolution -------------------------------------------------------------------------------------------------
 
 
-def _conv_nhwc(x: Any, w: Any, attrs: Attrs, ctx: LowerCtx) -> Any:
-    """conv2d of an NHWC input with an OIHW kernel, giving NHWC."""
-    return lax.conv_general_dilated(
-        x, jnp.transpose(w, (2, 3, 1, 0)), window_strides=attrs["stride"], padding=pad_pairs(attrs["padding"]),
-        rhs_dilation=attrs["dilation"], dimension_numbers=("NHWC", "HWIO", "NHWC"), precision=ctx.precision,
-    )
-
-
 def _conv2d(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
     x, w = args
-    return ChannelsLast(_conv_nhwc(nhwc(x), logical(w), attrs, ctx))
+    return ChannelsLast(conv_fn(attrs, ctx, channels_last=True)(nhwc(x), logical(w)))
 
 
 def _conv2d_input_grad(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
     g, w = args
-    w = logical(w)
-    x = jnp.zeros((g.shape[0], *attrs["input_hw"], w.shape[1]), g.dtype)  # only its shape matters: conv is linear
-    _, pullback = jax.vjp(lambda x: _conv_nhwc(x, w, attrs, ctx), x)
-    return ChannelsLast(pullback(nhwc(g))[0])
+    return ChannelsLast(conv_input_grad(nhwc(g), logical(w), attrs, ctx, channels_last=True))
 
 
 def _conv2d_kernel_grad(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
     x, g = args
-    xs = nhwc(x)
-    w = jnp.zeros((g.shape[1], x.shape[1], *attrs["kernel_hw"]), g.dtype)
-    _, pullback = jax.vjp(lambda w: _conv_nhwc(xs, w, attrs, ctx), w)
-    return pullback(nhwc(g))[0]
+    return conv_kernel_grad(nhwc(x), nhwc(g), attrs, ctx, channels_last=True)
 
 
 # -- pooling -----------------------------------------------------------------------------------------------------
@@ -97,27 +90,11 @@ def _first_max(blocks: Any) -> Any:
     return jnp.transpose(jnp.reshape(first, (n, oh, ow, c, kh, kw)), (0, 1, 4, 2, 5, 3))
 
 
-def _window(attrs: Attrs) -> dict[str, Any]:
-    pt, pb, pl, pr = attrs["padding"]
-    return {
-        "window_dimensions": (1, *attrs["kernel"], 1),
-        "window_strides": (1, *attrs["stride"], 1),
-        "padding": ((0, 0), (pt, pb), (pl, pr), (0, 0)),
-    }
-
-
-def _reduce_fn(attrs: Attrs, init: float, op: Callable[[Any, Any], Any]) -> Callable[[Any], Any]:
-    def pool(x: Any) -> Any:
-        return lax.reduce_window(x, np.asarray(init, dtype=x.dtype), op, **_window(attrs))
-
-    return pool
-
-
 def _max_pool2d(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
     x = nhwc(args[0])
     if _tiles(attrs):
         return ChannelsLast(jnp.max(_blocks(x, attrs), axis=(2, 4)))
-    return ChannelsLast(_reduce_fn(attrs, -np.inf, lax.max)(x))
+    return ChannelsLast(max_pool_fn(attrs, channels_last=True)(x))
 
 
 def _max_pool2d_grad(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
@@ -126,7 +103,7 @@ def _max_pool2d_grad(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
         blocks = _blocks(x, attrs)
         routed = jnp.where(_first_max(blocks), g[:, :, None, :, None, :], np.zeros((), g.dtype))
         return ChannelsLast(_unblock(routed, x.shape[1:3]))
-    _, pullback = jax.vjp(_reduce_fn(attrs, -np.inf, lax.max), x)  # select_and_scatter_add: first maximum
+    _, pullback = jax.vjp(max_pool_fn(attrs, channels_last=True), x)  # select_and_scatter_add: first maximum
     return ChannelsLast(pullback(g)[0])
 
 
@@ -135,30 +112,25 @@ def _max_pool2d_gather(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
     if _tiles(attrs):
         mask = _first_max(_blocks(x, attrs))
         return ChannelsLast(jnp.sum(jnp.where(mask, _blocks(c, attrs), np.zeros((), c.dtype)), axis=(2, 4)))
-    return ChannelsLast(jax.jvp(_reduce_fn(attrs, -np.inf, lax.max), (x,), (c,))[1])
-
-
-def _scale(x: Any, attrs: Attrs) -> Any:
-    kh, kw = attrs["kernel"]
-    return np.asarray(1.0 / (kh * kw), dtype=x.dtype)
+    return ChannelsLast(jax.jvp(max_pool_fn(attrs, channels_last=True), (x,), (c,))[1])
 
 
 def _avg_pool2d(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
     x = nhwc(args[0])
-    total = jnp.sum(_blocks(x, attrs), axis=(2, 4)) if _tiles(attrs) else _reduce_fn(attrs, 0, lax.add)(x)
-    return ChannelsLast(total * _scale(x, attrs))
+    total = jnp.sum(_blocks(x, attrs), axis=(2, 4)) if _tiles(attrs) else sum_pool_fn(attrs, channels_last=True)(x)
+    return ChannelsLast(total * pool_scale(x, attrs))
 
 
 def _avg_pool2d_grad(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
     g = nhwc(args[0])
-    g = g * _scale(g, attrs)
+    g = g * pool_scale(g, attrs)
     n, _, _, c = g.shape
     hw = tuple(attrs["input_hw"])
     if _tiles(attrs):
         kh, kw = attrs["kernel"]
         spread = jnp.broadcast_to(g[:, :, None, :, None, :], (n, g.shape[1], kh, g.shape[2], kw, c))
         return ChannelsLast(_unblock(spread, hw))
-    _, pullback = jax.vjp(_reduce_fn(attrs, 0, lax.add), jnp.zeros((n, *hw, c), g.dtype))
+    _, pullback = jax.vjp(sum_pool_fn(attrs, channels_last=True), jnp.zeros((n, *hw, c), g.dtype))
     return ChannelsLast(pullback(g)[0])
 
 

@@ -22,6 +22,7 @@ from graphc.backends.jax.lowering import TABLE, LowerCtx
 from graphc.ir.opdef import Attrs
 
 _NCHW = ("NCHW", "OIHW", "NCHW")
+_NHWC = ("NHWC", "OIHW", "NHWC")
 
 
 def pad_pairs(padding: Sequence[int]) -> list[tuple[int, int]]:
@@ -29,34 +30,49 @@ def pad_pairs(padding: Sequence[int]) -> list[tuple[int, int]]:
     return [(padding[0], padding[1]), (padding[2], padding[3])]
 
 
-def _conv_fn(attrs: Attrs, ctx: LowerCtx) -> Callable[[Any, Any], Any]:
+def conv_fn(attrs: Attrs, ctx: LowerCtx, channels_last: bool = False) -> Callable[[Any, Any], Any]:
+    """conv2d of an NCHW (or, with ``channels_last``, NHWC) input with an OIHW kernel, in the input's layout."""
+    numbers = _NHWC if channels_last else _NCHW
+
     def conv(x: Any, w: Any) -> Any:
         return lax.conv_general_dilated(
             x, w, window_strides=attrs["stride"], padding=pad_pairs(attrs["padding"]), rhs_dilation=attrs["dilation"],
-            dimension_numbers=_NCHW, precision=ctx.precision,
+            dimension_numbers=numbers, precision=ctx.precision,
         )
 
     return conv
 
 
 def _conv2d(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
-    return _conv_fn(attrs, ctx)(*args)
+    return conv_fn(attrs, ctx)(*args)
 
 
-def _conv2d_input_grad(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
-    g, w = args
-    conv = _conv_fn(attrs, ctx)
-    x = jnp.zeros((g.shape[0], w.shape[1], *attrs["input_hw"]), g.dtype)  # only its shape matters: conv is linear
+def conv_input_grad(g: Any, w: Any, attrs: Attrs, ctx: LowerCtx, channels_last: bool = False) -> Any:
+    """conv2d's input gradient, the exact adjoint of :func:`conv_fn` (``g`` and the result in its layout)."""
+    n, c, (h, wd) = g.shape[0], w.shape[1], attrs["input_hw"]
+    x = jnp.zeros((n, h, wd, c) if channels_last else (n, c, h, wd), g.dtype)  # only its shape matters: linear
+    conv = conv_fn(attrs, ctx, channels_last)
     _, pullback = jax.vjp(lambda x: conv(x, w), x)
     return pullback(g)[0]
 
 
-def _conv2d_kernel_grad(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
-    x, g = args
-    conv = _conv_fn(attrs, ctx)
-    w = jnp.zeros((g.shape[1], x.shape[1], *attrs["kernel_hw"]), g.dtype)
+def conv_kernel_grad(x: Any, g: Any, attrs: Attrs, ctx: LowerCtx, channels_last: bool = False) -> Any:
+    """conv2d's kernel gradient (OIHW) from ``x`` and ``g`` in :func:`conv_fn`'s layout."""
+    o, c = (g.shape[-1], x.shape[-1]) if channels_last else (g.shape[1], x.shape[1])
+    w = jnp.zeros((o, c, *attrs["kernel_hw"]), g.dtype)
+    conv = conv_fn(attrs, ctx, channels_last)
     _, pullback = jax.vjp(lambda w: conv(x, w), w)
     return pullback(g)[0]
+
+
+def _conv2d_input_grad(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
+    g, w = args
+    return conv_input_grad(g, w, attrs, ctx)
+
+
+def _conv2d_kernel_grad(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
+    x, g = args
+    return conv_kernel_grad(x, g, attrs, ctx)
 
 
 def _pad(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
@@ -69,58 +85,65 @@ def _pad(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
 # -- pooling ---------------------------------------------------------------------------------------------------
 
 
-def _window(attrs: Attrs) -> dict[str, Any]:
+def _window(attrs: Attrs, channels_last: bool) -> dict[str, Any]:
+    """``reduce_window`` arguments pooling the spatial axes: 2, 3 (NCHW) or 1, 2 (NHWC)."""
+    def spatial(pair: Sequence[Any], fill: Any) -> tuple[Any, ...]:
+        return (fill, *pair, fill) if channels_last else (fill, fill, *pair)
+
     return {
-        "window_dimensions": (1, 1, *attrs["kernel"]),
-        "window_strides": (1, 1, *attrs["stride"]),
-        "padding": ((0, 0), (0, 0), *pad_pairs(attrs["padding"])),
+        "window_dimensions": spatial(attrs["kernel"], 1),
+        "window_strides": spatial(attrs["stride"], 1),
+        "padding": spatial(pad_pairs(attrs["padding"]), (0, 0)),
     }
 
 
-def _max_fn(attrs: Attrs) -> Callable[[Any], Any]:
+def max_pool_fn(attrs: Attrs, channels_last: bool = False) -> Callable[[Any], Any]:
+    """Max pooling (−∞ padding) as ``reduce_window``; its VJP is ``select_and_scatter`` (first maximum)."""
     def pool(x: Any) -> Any:
-        return lax.reduce_window(x, np.asarray(-np.inf, dtype=x.dtype), lax.max, **_window(attrs))
+        return lax.reduce_window(x, np.asarray(-np.inf, dtype=x.dtype), lax.max, **_window(attrs, channels_last))
 
     return pool
 
 
-def _sum_fn(attrs: Attrs) -> Callable[[Any], Any]:
+def sum_pool_fn(attrs: Attrs, channels_last: bool = False) -> Callable[[Any], Any]:
+    """Window sums (zero padding) as ``reduce_window``."""
     def pool(x: Any) -> Any:
-        return lax.reduce_window(x, np.asarray(0, dtype=x.dtype), lax.add, **_window(attrs))
+        return lax.reduce_window(x, np.asarray(0, dtype=x.dtype), lax.add, **_window(attrs, channels_last))
 
     return pool
 
 
 def _max_pool2d(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
-    return _max_fn(attrs)(args[0])
+    return max_pool_fn(attrs)(args[0])
 
 
 def _max_pool2d_grad(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
     x, g = args
-    _, pullback = jax.vjp(_max_fn(attrs), x)  # select_and_scatter_add: first maximum of each window
+    _, pullback = jax.vjp(max_pool_fn(attrs), x)  # select_and_scatter_add: first maximum of each window
     return pullback(g)[0]
 
 
 def _max_pool2d_gather(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
     x, c = args
-    return jax.jvp(_max_fn(attrs), (x,), (c,))[1]  # the tangent of each window's first maximum
+    return jax.jvp(max_pool_fn(attrs), (x,), (c,))[1]  # the tangent of each window's first maximum
 
 
-def _scale(x: Any, attrs: Attrs) -> Any:
+def pool_scale(x: Any, attrs: Attrs) -> Any:
+    """``1 / (kh·kw)`` in ``x``'s dtype: average pooling counts padding."""
     kh, kw = attrs["kernel"]
     return np.asarray(1.0 / (kh * kw), dtype=x.dtype)
 
 
 def _avg_pool2d(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
     (x,) = args
-    return _sum_fn(attrs)(x) * _scale(x, attrs)
+    return sum_pool_fn(attrs)(x) * pool_scale(x, attrs)
 
 
 def _avg_pool2d_grad(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
     (g,) = args
     x = jnp.zeros((*g.shape[:2], *attrs["input_hw"]), g.dtype)
-    _, pullback = jax.vjp(_sum_fn(attrs), x)
-    return pullback(g * _scale(g, attrs))[0]
+    _, pullback = jax.vjp(sum_pool_fn(attrs), x)
+    return pullback(g * pool_scale(g, attrs))[0]
 
 
 # -- random --------------------------------------------------------------------------------------------------
