@@ -50,9 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(REPO_ROOT))
+    from benchmarks.allocator import steady_heap
     from benchmarks.threads import pin_threads
 
     pin_threads(1)  # before numpy loads: BLAS sizes its pool at start-up
+    print(steady_heap(), file=sys.stderr)  # the baseline's per-step allocations reuse warm memory
     import numpy as np
 
     from benchmarks.harness import time_interleaved

@@ -65,9 +65,11 @@ def main(argv: list[str] | None = None) -> int:
         sys.path.insert(0, str(REPO_ROOT))
 
     from benchmarks import threads
+    from benchmarks.allocator import steady_heap
 
     if args.threads is not None:
         threads.pin_threads(args.threads)
+    heap_text = steady_heap()
 
     # Only now may numpy and the libraries load.
     from benchmarks import harness, report
@@ -100,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         results.append(result)
 
     print(threads.blas_report(), file=sys.stderr)
-    header = f"threads: {pin_text}; iters: {args.iters}; {report.library_versions()}"
+    header = f"threads: {pin_text}; iters: {args.iters}; {heap_text}; {report.library_versions()}"
     markdown = report.to_markdown(results, header)
     print(markdown)
     if args.md:
