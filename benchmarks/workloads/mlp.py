@@ -9,6 +9,7 @@ in), labels int32 (B,))``. Both workloads share every piece of code below; only 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -91,6 +92,67 @@ class NumpyMLP(NumpyHandStep):
         return loss
 
 
+class NumpyTunedMLP(NumpyHandStep):
+    """``numpy_tuned``: the fastest NumPy step found by hand, to show how far one-operation-per-pass NumPy can go
+    towards the matrix-product floor (``gemm_floor.py``), as ``numpy_blocked`` does for W5.
+
+    Every buffer is allocated once. Each bias is folded into its layer's weight matrix as an extra row and each
+    layer input carries a trailing column of ones, so the products also add the biases and sum the bias
+    gradients. The learning rate and 1/batch are folded into the output gradient, so every update is one
+    subtraction. The softmax runs classes-major (reductions across examples). The packed matrices are this
+    implementation's own copies of the parameters.
+    """
+
+    name = "numpy_tuned"
+
+    def __init__(self, n_layers: int) -> None:
+        self._n_layers = n_layers
+
+    def setup(self, params: Params, batches: Sequence[Batch]) -> None:
+        super().setup(params, batches)
+        n, rows = self._n_layers, batches[0][0].shape[0]
+        widths = [params["W0"].shape[0]] + [params[f"W{i}"].shape[1] for i in range(n)]
+        self._w = [np.vstack([params[f"W{i}"], params[f"b{i}"][None]]) for i in range(n)]  # (in + 1, out)
+        self._grad = [np.empty_like(w) for w in self._w]
+        self._inputs = [np.ones((rows, widths[i] + 1), np.float32) for i in range(n)]  # ones column last
+        self._z = [np.empty((rows, widths[i + 1]), np.float32) for i in range(n)]
+        self._dx = [np.empty((rows, widths[i]), np.float32) for i in range(n)]
+        self._mask = [np.empty((rows, widths[i]), np.float32) for i in range(n)]
+        self._zeros = [np.zeros((rows, widths[i + 1]), np.float32) for i in range(n)]  # faster than a scalar 0
+        self._scale = np.float32(LR / rows)
+        self._rows = np.arange(rows)
+
+    def step(self) -> float:
+        x, labels = self._batches.next()
+        n, w, inputs, z = self._n_layers, self._w, self._inputs, self._z
+        inputs[0][:, :-1] = x
+        for i in range(n):
+            np.matmul(inputs[i], w[i], out=z[i])
+            if i < n - 1:
+                np.maximum(z[i], self._zeros[i], out=inputs[i + 1][:, :-1])
+        loss, d = self._softmax_xent(z[-1], labels)
+        for i in reversed(range(n)):
+            np.matmul(inputs[i].T, d, out=self._grad[i])
+            if i > 0:
+                d = np.matmul(d, w[i][:-1].T, out=self._dx[i])
+                np.greater(inputs[i][:, :-1], 0.0, out=self._mask[i])
+                d *= self._mask[i]
+            np.subtract(w[i], self._grad[i], out=w[i])
+        return loss
+
+    def _softmax_xent(self, logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+        """Mean cross-entropy, and its gradient times the learning rate as an (examples, classes) view."""
+        zt = logits.T.copy()  # (classes, examples)
+        zt -= np.maximum.reduce(zt, axis=0)
+        e = np.exp(zt)
+        total = np.add.reduce(e, axis=0)
+        loss = float(np.add.reduce(np.log(total) - zt[labels, self._rows])) / zt.shape[1]
+        e /= total
+        e[labels, self._rows] -= 1.0
+        e *= self._scale
+        return loss, e.T
+
+
 def _jax_loss(n_layers: int) -> Any:
     import jax
     import jax.numpy as jnp
@@ -147,6 +209,7 @@ def _impls(spec: MLPSpec) -> dict[str, ImplFactory]:
     n = spec.n_layers
     return {
         "numpy_hand": partial(NumpyMLP, n),
+        "numpy_tuned": partial(NumpyTunedMLP, n),
         "jax_hand": partial(JaxTrainStep, partial(_jax_loss, n), LR),
         "torch_eager": partial(TorchTrainStep, partial(_torch_loss, n), LR),
         "pytensor": partial(PyTensorTrainStep, partial(_pytensor_loss, n), LR),
