@@ -31,13 +31,18 @@ def check_names(names: Sequence[str], feeds: Mapping[str, Any]) -> None:
         raise FeedError("; ".join(parts))
 
 
+def check_dtype(value: Value, dtype: Any) -> None:
+    """Raise a :class:`FeedError` unless an array of ``dtype`` may feed ``value`` (exactly its dtype)."""
+    if dtype != value.dtype.numpy:
+        raise FeedError(f"feed {value.name!r}: expected dtype {value.dtype} ({value.dtype.numpy}), got {dtype}")
+
+
 def coerce(value: Value, x: Any) -> np.ndarray[Any, Any]:
     """An array of ``value``'s dtype. Arrays must already have it; Python numbers and lists are converted when
     that loses nothing (``[1, 2]`` into float32 is fine, ``1.5`` into int32 is not)."""
     want = value.dtype.numpy
     if isinstance(x, np.ndarray | np.generic):
-        if x.dtype != want:
-            raise FeedError(f"feed {value.name!r}: expected dtype {value.dtype} ({want}), got {x.dtype}")
+        check_dtype(value, x.dtype)
         return np.asarray(x)
     try:
         arr = np.asarray(x)

@@ -362,6 +362,42 @@ def test_bad_feeds_raise_feed_error(mlp_exe: tuple[JaxExecutable, dict[str, Arra
         exe(feeds)
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda f: f.update(x=f["x"].astype(jax.numpy.int32)), "expected dtype f32"),
+        (lambda f: f.update(x=f["x"][:, :5]), "shape"),
+        (lambda f: f.update(x=f["x"][0]), "shape"),
+        (lambda f: f.update(labels=f["labels"][:4]), "B"),
+        (lambda f: f.pop("x"), "missing"),
+        (lambda f: f.update(extra=jax.numpy.zeros(3)), "unexpected"),
+    ],
+    ids=["int32-for-float32", "wrong-width", "wrong-rank", "batch-disagrees", "missing", "extra"],
+)
+def test_bad_device_feeds_raise_the_same_feed_error(mlp_exe: tuple[JaxExecutable, dict[str, Array]], change: Any,
+                                                    message: str) -> None:
+    """Feeds that are all jax.Arrays skip the Python-side checks (jax.jit dispatches them); a new signature is
+    checked as the trace starts, so the error is the same graphc error, with no jax note attached."""
+    exe, host = mlp_exe
+    feeds = {k: jax.numpy.asarray(v) for k, v in host.items()}
+    exe(feeds)
+    change(feeds)
+    with pytest.raises(gc.FeedError, match=message) as info:
+        exe(feeds)
+    assert not any("JAX" in note for note in getattr(info.value, "__notes__", []))
+
+
+def test_device_feeds_of_a_new_batch_size_compile_and_are_listed(mlp_exe: tuple[JaxExecutable, dict[str, Array]]
+                                                                  ) -> None:
+    exe, host = mlp_exe
+    feeds = {k: jax.numpy.asarray(v) for k, v in host.items()}
+    first = np.asarray(exe(feeds))
+    half = {k: (v[:3] if k in ("x", "labels") else v) for k, v in feeds.items()}
+    exe(half)
+    assert {sig[exe.input_names.index("x")] for sig in exe.signatures} >= {host["x"].shape, (3, host["x"].shape[1])}
+    np.testing.assert_allclose(np.asarray(exe(feeds)), first, rtol=1e-6)
+
+
 def test_missing_lowering_is_reported_at_compile_time(monkeypatch: pytest.MonkeyPatch) -> None:
     with gc.Graph():
         y = gc.tanh(gc.placeholder("x", (2,)))
@@ -455,6 +491,9 @@ def test_donated_parameters_give_the_same_step() -> None:
     assert old.is_deleted()
     with pytest.raises(gc.FeedError, match="donated"):
         donating({**{k: feeds[k] for k in names}, **batch, "l1/w": old})
+    device_batch = {k: jax.device_put(v) for k, v in batch.items()}
+    with pytest.raises(gc.FeedError, match="donated"):  # all device arrays: the fast call path
+        donating({**state, **device_batch, "l1/w": old})
 
     reference = feeds
     for _ in range(3):

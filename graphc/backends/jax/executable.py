@@ -14,7 +14,7 @@ from graphc.backends.executable import Executable, Specialised
 from graphc.backends.jax.devices import DeviceSpec, platforms, resolve_device
 from graphc.backends.jax.lowering import LowerCtx
 from graphc.backends.jax.sharding import DataParallel, plan_data_parallel
-from graphc.backends.jax.tracing import check_lowerable, make_function, needs_x64
+from graphc.backends.jax.tracing import check_lowerable, function_name, make_function, needs_x64
 from graphc.backends.program import Program
 from graphc.errors import FeedError, GraphcError
 from graphc.ir.types import Sym
@@ -96,20 +96,72 @@ class JaxExecutable(Executable):
         self.channels_last = bool(channels_last)
         self._x64 = needs_x64(program)
         self._jitted: dict[BindingKey, Any] = {}
+        # One jitted function for every input signature when no sharding depends on the batch size: jax.jit's
+        # C++ dispatch then recognises a signature it has seen, and the per-call Python work drops to a dict
+        # lookup per feed (see __call__). Data-parallel shardings depend on the binding: one jit per binding.
+        self._retracing = None if self.data_parallel is not None else self._retracing_jit()
+        self._retracing_runner = None if self._retracing is None else self._runner(self._retracing)
+        self._fast = None if self._x64 else self._retracing_runner
 
     # -- compiling -------------------------------------------------------------------------------------------
+    def __call__(self, feeds: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Any:
+        """Run on ``feeds``, as :meth:`Executable.__call__`.
+
+        Fast path: when every feed is a ``jax.Array`` (a training step's own outputs fed back, device-resident
+        batches), the feeds go straight to the jitted function. Its dispatch checks the signature in C++; a new
+        signature is traced, and tracing starts with the same dtype and shape checks, raising the same
+        :class:`FeedError` before any op is lowered. Anything else (host arrays, Python numbers, wrong names)
+        takes the base path, which checks and converts first.
+        """
+        fast = self._fast
+        if fast is not None and not kwargs and type(feeds) is dict:
+            names = self.input_names
+            if len(feeds) == len(names):
+                try:
+                    args = [feeds[n] for n in names]
+                except KeyError:
+                    pass
+                else:
+                    if all(isinstance(a, jax.Array) for a in args):
+                        return self._pack(fast(*args))
+        return super().__call__(feeds, **kwargs)
+
+    def _retracing_jit(self) -> Any:
+        """``jax.jit`` of the program for whatever signature it is called with: each trace checks the feeds'
+        dtypes and shapes (graphc errors), binds the symbols from the traced shapes and lowers for them."""
+        program, precision, channels_last = self.program, self._precision, self.channels_last
+
+        def traced(*args: Any) -> tuple[Any, ...]:
+            for v, a in zip(program.inputs, args, strict=True):
+                feed_checks.check_dtype(v, a.dtype)
+            binding = feed_checks.bind(program.inputs, args)
+            assert self._retracing_runner is not None
+            self._cache.setdefault(tuple(a.shape for a in args), self._retracing_runner)  # for .signatures
+            return make_function(program, binding, LowerCtx(binding, precision, channels_last))(*args)
+
+        traced.__name__ = function_name(program)
+        options: dict[str, Any] = {}
+        if self._donate_argnums:
+            options["donate_argnums"] = self._donate_argnums
+        if self.device is not None:
+            one = SingleDeviceSharding(self.device)
+            options["in_shardings"] = (one,) * len(program.inputs)
+            options["out_shardings"] = (one,) * len(program.outputs)
+        return jax.jit(traced, **options)
+
     def specialise(self, binding: dict[Sym, int]) -> Specialised:
-        program = self.program
+        if self._retracing is not None:
+            self._jitted[_key(binding)] = self._retracing
+            assert self._retracing_runner is not None
+            return self._retracing_runner
+        # Data-parallel: the shardings depend on the batch size, so one jit per binding.
+        program, plan = self.program, self.data_parallel
+        assert plan is not None
         fn = make_function(program, binding, LowerCtx(binding, self._precision, self.channels_last))
         options: dict[str, Any] = {}
         if self._donate_argnums:
             options["donate_argnums"] = self._donate_argnums
-        if self.data_parallel is not None:
-            options["in_shardings"], options["out_shardings"] = self.data_parallel.shardings(program, binding)
-        elif self.device is not None:
-            one = SingleDeviceSharding(self.device)
-            options["in_shardings"] = (one,) * len(program.inputs)
-            options["out_shardings"] = (one,) * len(program.outputs)
+        options["in_shardings"], options["out_shardings"] = plan.shardings(program, binding)
         jitted = jax.jit(fn, **options)
         self._jitted[_key(binding)] = jitted
         return self._runner(jitted)
@@ -125,6 +177,8 @@ class JaxExecutable(Executable):
                 try:
                     with enable_x64(True):
                         return jitted(*args)
+                except GraphcError as e:
+                    raise _as_raised_by_graphc(e) from None
                 except Exception:
                     _raise_if_deleted(names, args)
                     raise
@@ -134,6 +188,8 @@ class JaxExecutable(Executable):
         def run(*args: Any) -> tuple[Any, ...]:
             try:
                 return jitted(*args)
+            except GraphcError as e:
+                raise _as_raised_by_graphc(e) from None
             except Exception:
                 _raise_if_deleted(names, args)
                 raise
@@ -174,6 +230,15 @@ class JaxExecutable(Executable):
 
 def _key(binding: Mapping[Sym, int]) -> BindingKey:
     return tuple(sorted((s.name, n) for s, n in binding.items()))
+
+
+def _as_raised_by_graphc(e: GraphcError) -> GraphcError:
+    """A graphc error raised while jax traced a new signature (the feed checks that start each trace), without
+    the traceback-filtering note and the frames jax adds: the user sees what the NumPy backend raises."""
+    notes = getattr(e, "__notes__", None)
+    if notes:
+        e.__notes__ = [n for n in notes if "JAX_TRACEBACK_FILTERING" not in n]
+    return e.with_traceback(None)
 
 
 def _raise_if_deleted(names: Sequence[str], args: Sequence[Any]) -> None:

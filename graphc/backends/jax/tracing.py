@@ -77,8 +77,13 @@ def make_function(
         lower_nodes(nodes, env, ctx)
         return tuple(logical(env[v]) for v in outputs)
 
-    run.__name__ = f"graphc_{_identifier(program.graph.name)}"
+    run.__name__ = function_name(program)
     return run
+
+
+def function_name(program: Program) -> str:
+    """The name jax sees for the program's function (HLO module names and profiles show it)."""
+    return f"graphc_{_identifier(program.graph.name)}"
 
 
 def _identifier(name: str) -> str:
