@@ -54,7 +54,8 @@ class JaxExecutable(Executable):
 
     Results are ``jax.Array`` values (in the structure the outputs were asked for); ``np.asarray(result)``
     gives a NumPy array (copying from the device when needed). Feeds are checked — names, dtypes, shapes,
-    symbol agreement — before anything is traced, and raise :class:`FeedError`.
+    symbol agreement — before any op is lowered, and raise :class:`FeedError`: host feeds in Python before
+    the call, device arrays (the fast path of a training loop) as the trace of a new signature begins.
 
     64-bit values: graphs that contain int64 or float64 values run with JAX's 64-bit mode switched on for the
     call only (``jax.enable_x64`` as a context, so the process-wide JAX setting is never changed); 32-bit
