@@ -129,3 +129,21 @@ def test_hostile_names_never_become_code(template: str, tmp_path: os.PathLike[st
     assert name not in run.sources()[0]
     str(g)  # the printer copes too
     assert not os.path.exists(flag)
+
+
+@pytest.mark.parametrize("op", ["sum", "mean"])
+@pytest.mark.parametrize("rows", [0, 1, 37])
+def test_column_sums_are_matrix_vector_products(op: str, rows: int, rng: np.random.Generator) -> None:
+    """sum/mean over axis 0 of a matrix lower to ``ones @ x`` (BLAS reads the matrix once); the values are
+    NumPy's; an empty column keeps the reduction (so an empty mean is NaN, as np.mean gives)."""
+    with gc.Graph():
+        x = gc.placeholder("x", (None, 5), "float64")
+        y = getattr(gc, op)(x, axis=0)
+    run = gc.compile(y)
+    data = rng.standard_normal((rows, 5))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        got = run(x=data)
+        want = getattr(np, op)(data, axis=0)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    uses_gemv = "_np.matmul(" in run.sources()[0]
+    assert uses_gemv == (rows > 0)
