@@ -96,7 +96,7 @@ class JaxExecutable(Executable):
             channels_last = platforms(self.device, mesh) == {"cpu"}
         self.channels_last = bool(channels_last)
         self._x64 = needs_x64(program)
-        self._jitted: dict[BindingKey, Any] = {}
+        self._jitted: dict[BindingKey, Any] = {}  # data-parallel only: one jit per binding
         # One jitted function for every input signature when no sharding depends on the batch size: jax.jit's
         # C++ dispatch then recognises a signature it has seen, and the per-call Python work drops to a dict
         # lookup per feed (see __call__). Data-parallel shardings depend on the binding: one jit per binding.
@@ -151,9 +151,7 @@ class JaxExecutable(Executable):
         return jax.jit(traced, **options)
 
     def specialise(self, binding: dict[Sym, int]) -> Specialised:
-        if self._retracing is not None:
-            self._jitted[_key(binding)] = self._retracing
-            assert self._retracing_runner is not None
+        if self._retracing_runner is not None:
             return self._retracing_runner
         # Data-parallel: the shardings depend on the batch size, so one jit per binding.
         program, plan = self.program, self.data_parallel
@@ -214,8 +212,8 @@ class JaxExecutable(Executable):
         _raise_if_deleted(self.input_names, [feeds[n] for n in self.input_names])
         args = [feed_checks.coerce(v, feeds[v.name]) for v in self.program.inputs]  # type: ignore[index]
         binding = feed_checks.bind(self.program.inputs, args)
-        jitted = self._jitted.get(_key(binding))
-        if jitted is None:
+        jitted = self._retracing if self._retracing is not None else self._jitted.get(_key(binding))
+        if jitted is None:  # data-parallel, binding not compiled yet
             self._build(tuple(a.shape for a in args), args)
             jitted = self._jitted[_key(binding)]
         if self._x64:
