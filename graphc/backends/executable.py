@@ -8,6 +8,7 @@ specialised function per concrete input signature (as ``jax.jit`` does).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from operator import itemgetter
 from typing import Any
 
 from graphc.backends import feeds as feed_checks
@@ -17,6 +18,16 @@ from graphc.gcpause import gc_paused
 from graphc.ir.types import Sym
 
 Specialised = Callable[..., tuple[Any, ...]]
+
+def _gatherer(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
+    """``feeds -> tuple of feeds[name]`` in ``names`` order (``operator.itemgetter``: the lookups run in C)."""
+    if len(names) >= 2:
+        return itemgetter(*names)
+    if names:
+        only = names[0]
+        return lambda feeds: (feeds[only],)
+    return lambda feeds: ()
+
 
 class Executable:
     """Base class: subclasses implement :meth:`specialise` (one compiled function per input signature)."""
@@ -35,6 +46,7 @@ class Executable:
         self.input_names: list[str] = program.input_names
         self._dtypes = tuple(v.dtype.numpy for v in program.inputs)
         self._cache: dict[tuple[tuple[int, ...], ...], Specialised] = {}
+        self._gather = _gatherer(self.input_names)
         pack = program.pack
         self._pack: Callable[[tuple[Any, ...]], Any] = (
             (lambda r: r[0]) if program.structure == "single" else pack  # the hot path of single outputs
@@ -43,13 +55,18 @@ class Executable:
     # -- calling -----------------------------------------------------------------------------------------------
     def __call__(self, feeds: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Any:
         """Run on ``feeds`` (a mapping from input name to array; keyword arguments work for plain names)."""
+        return self._pack(self.run_flat(feeds, **kwargs))
+
+    def run_flat(self, feeds: Mapping[str, Any] | None = None, /, **kwargs: Any) -> tuple[Any, ...]:
+        """As calling the executable, but the outputs come back as one flat tuple in the order of
+        ``program.outputs`` (for callers that unpack them anyway, such as a training step)."""
         if kwargs:
             feeds = {**feeds, **kwargs} if feeds else kwargs
         elif feeds is None:
             feeds = {}
         names = self.input_names
         try:
-            args = [feeds[n] for n in names]
+            args: Any = self._gather(feeds)
         except (KeyError, TypeError):
             feed_checks.check_names(names, feeds if isinstance(feeds, Mapping) else {})
             raise FeedError(f"feeds must be a mapping from input name to array, got {type(feeds).__name__}") from None
@@ -66,9 +83,9 @@ class Executable:
         fn = self._cache.get(key)
         if fn is None:
             fn = self._build(key, args)
-        return self._pack(fn(*args))
+        return fn(*args)
 
-    def _build(self, key: tuple[tuple[int, ...], ...], args: list[Any]) -> Specialised:
+    def _build(self, key: tuple[tuple[int, ...], ...], args: Any) -> Specialised:
         binding = feed_checks.bind(self.program.inputs, args)  # reads .ndim/.shape only: no host copy
         with gc_paused():
             fn = self.specialise(binding)

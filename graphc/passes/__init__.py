@@ -1,6 +1,7 @@
 """Graph → graph passes and the pipeline that runs them.
 
-The default pipeline, in order: ``constant_folding``, ``algebraic``, ``cse``, ``dce``, ``fusion``. Each pass
+The default pipeline, in order: ``constant_folding``, ``algebraic``, ``cse``, ``scale_folding``, ``dce``,
+``fusion``. Each pass
 preserves the values of ``graph.outputs``; :func:`optimize` runs them on a copy of the part of a graph that the
 requested outputs need.
 """
@@ -18,11 +19,13 @@ from graphc.passes.constant_folding import constant_folding
 from graphc.passes.cse import common_subexpression_elimination
 from graphc.passes.dce import dead_code_elimination
 from graphc.passes.pipeline import Pass, PassRecord, Pipeline, PipelineResult
+from graphc.passes.scale_folding import scale_folding
 
 SIMPLIFY: list[Pass] = [
     Pass("constant_folding", constant_folding, "evaluate nodes whose inputs are all constants"),
     Pass("algebraic", algebraic_simplification, "remove identities such as x*1, neg(neg x), transpose pairs"),
     Pass("cse", common_subexpression_elimination, "merge identical computations"),
+    Pass("scale_folding", scale_folding, "apply a factor every end of a linear computation shares once, upstream"),
     Pass("dce", dead_code_elimination, "drop nodes no output needs"),
 ]
 
@@ -34,7 +37,7 @@ def default_passes() -> list[Pass]:
     return [*SIMPLIFY, Pass("fusion", fusion, "group elementwise chains and matmul epilogues into fused nodes")]
 
 
-PASS_NAMES = ("constant_folding", "algebraic", "cse", "dce", "fusion")
+PASS_NAMES = ("constant_folding", "algebraic", "cse", "scale_folding", "dce", "fusion")
 
 
 def select(names: Iterable[str] | str | None) -> list[Pass]:

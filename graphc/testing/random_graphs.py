@@ -31,7 +31,8 @@ _BINARY: list[Callable[[Value, Value], Value]] = [
 
 @dataclass
 class RandomGraph:
-    """A random graph: its placeholders, the forward outputs and the gradients of a scalar loss."""
+    """A random graph: its placeholders, the forward outputs, a scalar loss and its gradients (for some seeds,
+    SGD-style updates ``x - 0.1·grad`` of the placeholders instead)."""
 
     graph: Graph
     inputs: list[Value]
@@ -84,6 +85,9 @@ def random_graph(seed: int, n_ops: int = 12, with_grad: bool = True) -> RandomGr
             outputs.extend(grad(loss, inputs, unused="zero"))
     feeds: dict[str, Array] = {str(v.name): rng.uniform(-2, 2, [int(d) for d in v.shape])  # type: ignore[arg-type]
                                for v in inputs}
+    if with_grad and rng.random() < 0.5:  # SGD-style updates x - k·grad instead (what scale folding rewrites)
+        with g:
+            outputs[3:] = [x - 0.1 * dx for x, dx in zip(inputs, outputs[3:], strict=True)]
     g.outputs = outputs
     return RandomGraph(g, inputs, outputs, feeds)
 

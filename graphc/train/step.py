@@ -103,9 +103,11 @@ class TrainStep:
         return state
 
     def __call__(self, state: Mapping[str, Array], batch: Mapping[str, Array]) -> tuple[State, dict[str, float]]:
-        out = self.executable({**state, **batch})
-        new_state = {k: out[k] for k in self.state_names}
-        metrics = {k: float(out[f"metric:{k}"]) for k in self.metrics}
+        # The executable's outputs are the new state in state_names order, then the metrics (see __init__).
+        out = self.executable.run_flat({**state, **batch})
+        n = len(self.state_names)
+        new_state = dict(zip(self.state_names, out[:n], strict=True))
+        metrics = {k: float(v) for k, v in zip(self.metrics, out[n:], strict=True)}
         return new_state, metrics
 
 

@@ -105,8 +105,8 @@ class JaxExecutable(Executable):
         self._fast = None if self._x64 else self._retracing_runner
 
     # -- compiling -------------------------------------------------------------------------------------------
-    def __call__(self, feeds: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Any:
-        """Run on ``feeds``, as :meth:`Executable.__call__`.
+    def run_flat(self, feeds: Mapping[str, Any] | None = None, /, **kwargs: Any) -> tuple[Any, ...]:
+        """Run on ``feeds``, as :meth:`Executable.run_flat`.
 
         Fast path: when every feed is a ``jax.Array`` (a training step's own outputs fed back, device-resident
         batches), the feeds go straight to the jitted function. Its dispatch checks the signature in C++; a new
@@ -124,8 +124,8 @@ class JaxExecutable(Executable):
                     pass
                 else:
                     if all(isinstance(a, jax.Array) for a in args):
-                        return self._pack(fast(*args))
-        return super().__call__(feeds, **kwargs)
+                        return fast(*args)  # type: ignore[no-any-return]
+        return super().run_flat(feeds, **kwargs)
 
     def _retracing_jit(self) -> Any:
         """``jax.jit`` of the program for whatever signature it is called with: each trace checks the feeds'
