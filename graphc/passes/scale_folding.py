@@ -79,8 +79,8 @@ def _linear_slots(node: Node) -> tuple[str, tuple[int, ...]] | None:
     return mode, tuple(range(len(node.inputs))) if slots is None else slots
 
 
-
 def _terminal(node: Node) -> _Terminal | None:
+    """``node`` as a terminal: ``x * k`` with ``k`` a finite non-zero scalar constant and the result of x's type."""
     if node.op.name != "mul":
         return None
     out = node.outputs[0]

@@ -95,7 +95,8 @@ def softmax_xent(logits: Array, labels: Array) -> tuple[Array, Array]:
     s = np.add.reduce(e, axis=0)
     loss = np.log(s)
     np.divide(e, s, out=e)
-    if n and (np.minimum.reduce(lab) < 0 or np.maximum.reduce(lab) >= c):
+    # One reduction checks both bounds: viewed as unsigned, negative labels are huge.
+    if n and np.maximum.reduce(lab.view(np.dtype(f"u{lab.dtype.itemsize}"))) >= c:
         valid = (lab >= 0) & (lab < c)
         lab = np.where(valid, lab, 0)
     else:
