@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 import pytest
@@ -148,3 +149,29 @@ def test_column_sums_are_matrix_vector_products(op: str, rows: int, rng: np.rand
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     uses_gemv = "_np.matmul(" in run.sources()[0]
     assert uses_gemv == (rows > 0)
+
+
+def test_kernel_temporaries_share_arenas_only_when_not_live_together(rng: np.random.Generator) -> None:
+    """A fused kernel's temporaries live in scratch arenas shared by all kernels (one per ordinal of the
+    temporaries live at once): two live together never overlap; the first of one kernel reuses the first of
+    another even with another shape."""
+    with gc.Graph("two"):
+        a, b = gc.placeholder("a", (8, 4), "float64"), gc.placeholder("b", (4, 6), "float64")
+        c, p = gc.placeholder("c", (8, 6), "float64"), gc.placeholder("p", (8, 6), "float64")
+        q = gc.placeholder("q", (6, 6), "float64")
+        outputs = {"y": p - (a @ b) * gc.exp(c * 2.0), "z": q - gc.transpose(c) @ c * 0.5}
+    feeds = {k: rng.normal(size=s) for k, s in [("a", (8, 4)), ("b", (4, 6)), ("c", (8, 6)), ("p", (8, 6)),
+                                                 ("q", (6, 6))]}
+    run = gc.compile(outputs, donate=("p", "q"))
+    reference = gc.compile(outputs, passes="none")({k: v.copy() for k, v in feeds.items()})
+    for _ in range(2):  # a second call reuses the same scratch
+        got = run({k: v.copy() for k, v in feeds.items()})
+        for k in reference:
+            np.testing.assert_allclose(got[k], reference[k], rtol=1e-13)
+    src, ns = run.sources()[0], run._generated[0].namespace
+    kernels = [block for block in src.split("\n\n") if block.startswith("def _fused")]
+    assert len(kernels) == 2
+    first = re.findall(r"out=(k\d+)\)", kernels[0])[:2]  # the product and exp(c * 2) are live together
+    second = re.findall(r"out=(k\d+)\)", kernels[1])[0]
+    assert not np.shares_memory(ns[first[0]], ns[first[1]])
+    assert ns[second].shape != ns[first[0]].shape and np.shares_memory(ns[second], ns[first[0]])

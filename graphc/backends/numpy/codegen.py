@@ -85,6 +85,7 @@ def generate(program: Program, binding: Mapping[Sym, int], name: str = "run", *,
             outs.append(names[o])
             counter += 1
         body.append(f"    {', '.join(outs)} = {expr}")
+    ctx.bind_scratch()
     rets = ", ".join(names[v] for v in program.outputs)
     body.append(f"    return ({rets},)")
     source = "".join(f + "\n\n" for f in ctx.functions)

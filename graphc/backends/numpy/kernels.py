@@ -13,7 +13,6 @@ A group's intermediates are never all materialised:
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from graphc.backends.numpy.lowering import LowerCtx, int_, ints, reduction, relu_zero
 from graphc.ir.graph import Graph, Node, Value
@@ -98,7 +97,7 @@ def _inplace_kernel(body: Graph, ctx: LowerCtx, name: str, with_out: bool, alias
     final = body.nodes[-1]
     # ``out`` may take an intermediate from the first node after every aliased input's last read
     out_free_from = max((last.get(body.inputs[i], -1) + 1 for i in aliased), default=0) if with_out else None
-    scratch_slot: dict[Value, Slot] = {}  # intermediates held in shared scratch buffers
+    scratch_slot: dict[Value, int] = {}  # intermediates held in scratch arenas → their ordinal
     for k, n in enumerate(body.nodes):
         out = n.outputs[0]
         args = [names[v] for v in n.inputs]
@@ -120,8 +119,9 @@ def _inplace_kernel(body: Graph, ctx: LowerCtx, name: str, with_out: bool, alias
             scratch_slot[out] = scratch_slot[reuse]  # in place: the result stays in that scratch buffer
         if dest is None and with_out and out.ndim > 0 and supports_out(n):
             # the kernel's result goes to ``out``, so no temporary escapes: use a shared scratch buffer
-            slot = scratch_slot[out] = _free_slot(scratch_slot, last, k, (ctx.dims(out.shape), out.dtype.numpy))
-            lines.append(f"    t{k} = {out_call(n, args, ctx.scratch(*slot[0], slot[1]), ctx)}")
+            slot = scratch_slot[out] = _free_slot(scratch_slot, last, k)
+            buf = ctx.scratch(ctx.dims(out.shape), out.dtype.numpy, slot)
+            lines.append(f"    t{k} = {out_call(n, args, buf, ctx)}")
             names[out] = f"t{k}"
             owned.add(out)
             continue
@@ -141,13 +141,11 @@ def _inplace_kernel(body: Graph, ctx: LowerCtx, name: str, with_out: bool, alias
     return "\n".join(lines)
 
 
-Slot = tuple[tuple[tuple[int, ...], Any], int]  # ((shape, dtype), ordinal) of a shared scratch buffer
-
-
-def _free_slot(held: dict[Value, Slot], last: dict[Value, int], k: int, key: tuple[tuple[int, ...], Any]) -> Slot:
-    """The lowest-numbered scratch buffer of ``key`` that no value still read at or after node ``k`` holds."""
-    taken = {ordinal for v, (kk, ordinal) in held.items() if kk == key and last.get(v, -1) >= k}
-    return key, min(set(range(len(taken) + 1)) - taken)
+def _free_slot(held: dict[Value, int], last: dict[Value, int], k: int) -> int:
+    """The lowest scratch ordinal (see :meth:`LowerCtx.scratch`) that no value still read at or after node
+    ``k`` holds: temporaries live at the same time never share an arena."""
+    taken = {ordinal for v, ordinal in held.items() if last.get(v, -1) >= k}
+    return min(set(range(len(taken) + 1)) - taken)
 
 
 def _blocked_kernel(body: Graph, ctx: LowerCtx, name: str, with_out: bool) -> str:

@@ -28,6 +28,7 @@ class LowerCtx:
         self.functions: list[str] = []  # sources of helper functions (fused kernels) the program calls
         self._by_id: dict[int, str] = {}
         self._by_key: dict[tuple[Any, ...], str] = {}
+        self._scratch: list[tuple[str, tuple[int, ...], np.dtype[Any], int]] = []  # see scratch()
         # With memory planning, values outside this set may live in buffers the executable keeps between calls
         # (None: no planning — every result is a fresh array).
         self.persistent_ok: Callable[[Node], bool] | None = None
@@ -61,15 +62,29 @@ class LowerCtx:
         return self.filled(shape, dtype, 0.0)
 
     def scratch(self, shape: tuple[int, ...], dtype: np.dtype[Any], ordinal: int) -> str:
-        """Name of a persistent scratch array for a fused kernel's temporary (the ``ordinal``-th of this shape
-        and dtype live at once in that kernel). Kernels run one at a time and their temporaries die when they
-        return, so all kernels of a specialisation share these; a temporary written into one costs no
-        allocation (for arrays of 128 KiB and up, an mmap and its page faults per call)."""
+        """Name of a persistent scratch array for a fused kernel's temporary: the kernel's ``ordinal``-th
+        temporary live at once (of any shape). Kernels run one at a time and their temporaries die when they
+        return, so every kernel's ``ordinal``-th temporary lives in the same memory: one arena per ordinal,
+        as large as the largest such temporary (see :meth:`bind_scratch`). A temporary written into one costs
+        no allocation (for arrays of 128 KiB and up, an mmap and its page faults per call), and sharing keeps
+        the step's working set small (less to fetch back into cache after other work)."""
         key = ("scratch", shape, np.dtype(dtype).str, ordinal)
         name = self._by_key.get(key)
         if name is None:
-            name = self._by_key[key] = self.const(np.empty(shape, dtype))
+            name = self._by_key[key] = f"k{len(self.consts)}"
+            self.consts[name] = None  # bound to a view of its arena by bind_scratch
+            self._scratch.append((name, shape, np.dtype(dtype), ordinal))
         return name
+
+    def bind_scratch(self) -> None:
+        """Allocate the scratch arenas and point every scratch name at its view (after all lowering)."""
+        size: dict[int, int] = {}
+        for _, shape, dtype, ordinal in self._scratch:
+            size[ordinal] = max(size.get(ordinal, 0), math.prod(shape) * dtype.itemsize)
+        # NumPy aligns array data for any dtype, so a view from offset 0 is aligned too
+        arenas = {ordinal: np.empty(n, np.uint8) for ordinal, n in size.items()}
+        for name, shape, dtype, ordinal in self._scratch:
+            self.consts[name] = arenas[ordinal][: math.prod(shape) * dtype.itemsize].view(dtype).reshape(shape)
 
     def dims(self, dims: tuple[Dim, ...]) -> tuple[int, ...]:
         return tuple(bind_dim(d, self.binding) for d in dims)
