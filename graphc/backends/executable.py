@@ -19,6 +19,7 @@ from graphc.ir.types import Sym
 
 Specialised = Callable[..., tuple[Any, ...]]
 
+
 def _gatherer(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
     """``feeds -> tuple of feeds[name]`` in ``names`` order (``operator.itemgetter``: the lookups run in C)."""
     if len(names) >= 2:

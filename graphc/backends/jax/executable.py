@@ -115,16 +115,14 @@ class JaxExecutable(Executable):
         takes the base path, which checks and converts first.
         """
         fast = self._fast
-        if fast is not None and not kwargs and type(feeds) is dict:
-            names = self.input_names
-            if len(feeds) == len(names):
-                try:
-                    args = [feeds[n] for n in names]
-                except KeyError:
-                    pass
-                else:
-                    if all(isinstance(a, jax.Array) for a in args):
-                        return fast(*args)  # type: ignore[no-any-return]
+        if fast is not None and not kwargs and type(feeds) is dict and len(feeds) == len(self.input_names):
+            try:
+                args = self._gather(feeds)
+            except KeyError:
+                pass
+            else:
+                if all(isinstance(a, jax.Array) for a in args):
+                    return fast(*args)  # type: ignore[no-any-return]
         return super().run_flat(feeds, **kwargs)
 
     def _retracing_jit(self) -> Any:
