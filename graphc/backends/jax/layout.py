@@ -98,16 +98,13 @@ def logical_shape(x: Any) -> tuple[int, ...]:
 
 
 def reduction(plain: LayoutLowering) -> LayoutLowering:
-    """The channels-last form of a reduction with ``axis`` (int, tuple or None) and ``keepdims`` attributes."""
+    """The channels-last form of a reduction with ``axis`` (a normalised tuple) and ``keepdims`` attributes."""
 
     def lower(args: Sequence[Any], attrs: Attrs, ctx: Any) -> Any:
         (x,) = args
         if not isinstance(x, ChannelsLast):
             return None
-        axis = attrs["axis"]
-        axes = tuple(range(4)) if axis is None else (axis,) if isinstance(axis, int) else tuple(axis)
-        axes = tuple(a % 4 for a in axes)
-        storage_axes = tuple(sorted(TO_NHWC.index(a) for a in axes))
+        storage_axes = tuple(sorted(TO_NHWC.index(a) for a in attrs["axis"]))  # the IR's normalised axes
         out = plain([x.data], Attrs({**attrs, "axis": storage_axes}), ctx)
         if attrs["keepdims"]:
             return ChannelsLast(out)

@@ -32,7 +32,7 @@ from graphc.dsl.layout import END
 from graphc.errors import GraphcError, LoweringError
 from graphc.ir.dtypes import DType
 from graphc.ir.graph import Graph, Node, Value
-from graphc.ir.opdef import Attrs
+from graphc.ir.opdef import Attrs, OpKind, all_ops
 from graphc.ir.types import Dim, Sym, bind_dim, bind_shape
 
 
@@ -351,7 +351,8 @@ TABLE["fused"] = _fused
 LAYOUT_TABLE["fused"] = _fused  # its body's nodes choose their layouts themselves
 
 # Channels-last forms of the layout-agnostic ops (see graphc.backends.jax.layout).
-for _op in (*_ELEMENTWISE, "relu", "step", "leaky_relu", "elu", "cast"):
-    LAYOUT_TABLE[_op] = elementwise(TABLE[_op])
+for _name, _def in all_ops().items():  # every elementwise op follows its operands' layout
+    if _def.kind is OpKind.ELEMENTWISE:
+        LAYOUT_TABLE[_name] = elementwise(TABLE[_name])
 for _op in ("sum", "mean", "max"):
     LAYOUT_TABLE[_op] = reduction(TABLE[_op])
