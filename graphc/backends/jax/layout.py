@@ -7,9 +7,11 @@ an NCHW training step spends its time in layout changes around each convolution 
 with ``reduce_window`` pooling: 0.40×, NCHW convolutions with reshape pooling: 0.57×).
 
 So the lowering may hold a 4-D value *channels-last*: the environment then stores a :class:`ChannelsLast`
-wrapping the NHWC transpose of the value. Convolution and pooling lowerings (``lowering_conv``) take and give
-such values; elementwise ops and reductions (:data:`LAYOUT_TABLE`, filled here) compute on whichever layout
-their operands have; every other consumer sees the NCHW array, transposed once and cached. The IR never
+wrapping the NHWC transpose of the value. The ops that can take such values are in :data:`LAYOUT_TABLE`:
+convolution and pooling (``lowering_channels_last``, which return channels-last results), and every elementwise
+op and the sum/mean/max reductions (wrapped by :func:`elementwise` and :func:`reduction` below and registered by
+``lowering``, next to the plain table), which compute on whichever layout their operands have. Every other
+consumer sees the NCHW array, transposed once and cached. The IR never
 changes — this is a lowering detail, like XLA's own layout assignment — and is used only where
 ``LowerCtx.channels_last`` is set (by default on CPU), so accelerator lowerings are the plain NCHW ones.
 """

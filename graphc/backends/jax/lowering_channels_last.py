@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
@@ -26,10 +25,13 @@ from jax import lax
 from graphc.backends.jax.layout import LAYOUT_TABLE, ChannelsLast, logical, nhwc
 from graphc.backends.jax.lowering import LowerCtx
 from graphc.backends.jax.lowering_conv import (
+    avg_pool_grad,
     conv_fn,
     conv_input_grad,
     conv_kernel_grad,
     max_pool_fn,
+    max_pool_gather,
+    max_pool_grad,
     pool_scale,
     sum_pool_fn,
 )
@@ -103,8 +105,7 @@ def _max_pool2d_grad(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
         blocks = _blocks(x, attrs)
         routed = jnp.where(_first_max(blocks), g[:, :, None, :, None, :], np.zeros((), g.dtype))
         return ChannelsLast(_unblock(routed, x.shape[1:3]))
-    _, pullback = jax.vjp(max_pool_fn(attrs, channels_last=True), x)  # select_and_scatter_add: first maximum
-    return ChannelsLast(pullback(g)[0])
+    return ChannelsLast(max_pool_grad(x, g, attrs, channels_last=True))
 
 
 def _max_pool2d_gather(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
@@ -112,7 +113,7 @@ def _max_pool2d_gather(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
     if _tiles(attrs):
         mask = _first_max(_blocks(x, attrs))
         return ChannelsLast(jnp.sum(jnp.where(mask, _blocks(c, attrs), np.zeros((), c.dtype)), axis=(2, 4)))
-    return ChannelsLast(jax.jvp(max_pool_fn(attrs, channels_last=True), (x,), (c,))[1])
+    return ChannelsLast(max_pool_gather(x, c, attrs, channels_last=True))
 
 
 def _avg_pool2d(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
@@ -123,15 +124,13 @@ def _avg_pool2d(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
 
 def _avg_pool2d_grad(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
     g = nhwc(args[0])
+    if not _tiles(attrs):
+        return ChannelsLast(avg_pool_grad(g, attrs, channels_last=True))
     g = g * pool_scale(g, attrs)
-    n, _, _, c = g.shape
-    hw = tuple(attrs["input_hw"])
-    if _tiles(attrs):
-        kh, kw = attrs["kernel"]
-        spread = jnp.broadcast_to(g[:, :, None, :, None, :], (n, g.shape[1], kh, g.shape[2], kw, c))
-        return ChannelsLast(_unblock(spread, hw))
-    _, pullback = jax.vjp(sum_pool_fn(attrs, channels_last=True), jnp.zeros((n, *hw, c), g.dtype))
-    return ChannelsLast(pullback(g)[0])
+    n, oh, ow, c = g.shape
+    kh, kw = attrs["kernel"]
+    spread = jnp.broadcast_to(g[:, :, None, :, None, :], (n, oh, kh, ow, kw, c))
+    return ChannelsLast(_unblock(spread, tuple(attrs["input_hw"])))
 
 
 OPS: dict[str, Callable[[Sequence[Any], Attrs, LowerCtx], Any]] = {

@@ -117,15 +117,16 @@ def _max_pool2d(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
     return max_pool_fn(attrs)(args[0])
 
 
-def _max_pool2d_grad(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
-    x, g = args
-    _, pullback = jax.vjp(max_pool_fn(attrs), x)  # select_and_scatter_add: first maximum of each window
+def max_pool_grad(x: Any, g: Any, attrs: Attrs, channels_last: bool = False) -> Any:
+    """max_pool2d's input gradient: ``select_and_scatter_add``, routing each window's gradient to its first
+    maximum in row-major order (``x``, ``g`` and the result in the layout ``channels_last`` names)."""
+    _, pullback = jax.vjp(max_pool_fn(attrs, channels_last), x)
     return pullback(g)[0]
 
 
-def _max_pool2d_gather(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
-    x, c = args
-    return jax.jvp(max_pool_fn(attrs), (x,), (c,))[1]  # the tangent of each window's first maximum
+def max_pool_gather(x: Any, c: Any, attrs: Attrs, channels_last: bool = False) -> Any:
+    """The value of ``c`` at each window's first maximum of ``x`` (the tangent of max pooling)."""
+    return jax.jvp(max_pool_fn(attrs, channels_last), (x,), (c,))[1]
 
 
 def pool_scale(x: Any, attrs: Attrs) -> Any:
@@ -134,16 +135,33 @@ def pool_scale(x: Any, attrs: Attrs) -> Any:
     return np.asarray(1.0 / (kh * kw), dtype=x.dtype)
 
 
+def avg_pool_grad(g: Any, attrs: Attrs, channels_last: bool = False) -> Any:
+    """avg_pool2d's input gradient, the adjoint of the scaled window sums (``g`` and the result in the layout
+    ``channels_last`` names)."""
+    spatial = tuple(attrs["input_hw"])
+    n, c = (g.shape[0], g.shape[-1]) if channels_last else g.shape[:2]
+    x = jnp.zeros((n, *spatial, c) if channels_last else (n, c, *spatial), g.dtype)  # only its shape matters
+    _, pullback = jax.vjp(sum_pool_fn(attrs, channels_last), x)
+    return pullback(g * pool_scale(g, attrs))[0]
+
+
+def _max_pool2d_grad(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
+    x, g = args
+    return max_pool_grad(x, g, attrs)
+
+
+def _max_pool2d_gather(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
+    x, c = args
+    return max_pool_gather(x, c, attrs)
+
+
 def _avg_pool2d(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
     (x,) = args
     return sum_pool_fn(attrs)(x) * pool_scale(x, attrs)
 
 
 def _avg_pool2d_grad(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
-    (g,) = args
-    x = jnp.zeros((*g.shape[:2], *attrs["input_hw"]), g.dtype)
-    _, pullback = jax.vjp(sum_pool_fn(attrs), x)
-    return pullback(g * pool_scale(g, attrs))[0]
+    return avg_pool_grad(args[0], attrs)
 
 
 # -- random --------------------------------------------------------------------------------------------------
