@@ -38,6 +38,9 @@ class MemoryPlan:
     # (the dying input itself and any view of it). Absent: the destination overlaps no input.
     aliased: dict[Node, frozenset[int]] = field(default_factory=dict)
     buffers: dict[str, tuple[tuple[int, ...], str]] = field(default_factory=dict)
+    # The memory the program hands back to its caller: its outputs and, through views, what they alias. A value
+    # outside this set may live in memory the executable keeps between calls.
+    returned: frozenset[Value] = frozenset()
     naive_bytes: int = 0  # every intermediate in its own allocation, all alive until the call returns
     planned_bytes: int = 0  # persistent buffers + intermediates the plan cannot place
     inplace_donations: int = 0
@@ -74,6 +77,7 @@ def plan_memory(nodes: list[Node], inputs: list[Value], outputs: list[Value], bi
             last[r] = max(last.get(r, -1), k)
     for v in outputs:
         last[root.get(v, v)] = NEVER
+    plan.returned = frozenset(root.get(v, v) for v in outputs) | output_set
 
     def nbytes(v: Value) -> int:
         return math.prod(bind_shape(v.shape, binding)) * v.dtype.numpy.itemsize

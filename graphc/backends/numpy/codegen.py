@@ -55,8 +55,7 @@ def generate(program: Program, binding: Mapping[Sym, int], name: str = "run", *,
     plan = (make_plan(live, program.inputs, program.outputs, binding, donate, supports_out)
             if plan_memory else MemoryPlan())
     if plan_memory:
-        returned = _returned_roots(program)
-        ctx.persistent_ok = lambda node: not any(o in returned for o in node.outputs)
+        ctx.returned = plan.returned
     for buf, (shape, dtype) in plan.buffers.items():
         ctx.consts[buf] = np.empty(shape, dtype)
     body: list[str] = []
@@ -95,14 +94,6 @@ def generate(program: Program, binding: Mapping[Sym, int], name: str = "run", *,
     code = compile(source, f"<graphc:{program.graph.name}>", "exec")
     exec(code, namespace)
     return Generated(source, namespace, namespace[name], plan)
-
-
-def _returned_roots(program: Program) -> set[Value]:
-    """The values whose memory the program hands back: its outputs and, through views, what they alias."""
-    from graphc.passes.memory import view_roots
-
-    root = view_roots(program.nodes)
-    return {root.get(v, v) for v in program.outputs} | set(program.outputs)
 
 
 # Values computed at specialisation time are kept only up to this size (they live as long as the executable).

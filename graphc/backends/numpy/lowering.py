@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from graphc.dsl.layout import END
-from graphc.ir.graph import Node
+from graphc.ir.graph import Node, Value
 from graphc.ir.types import Dim, Sym, bind_dim
 
 
@@ -29,9 +29,9 @@ class LowerCtx:
         self._by_id: dict[int, str] = {}
         self._by_key: dict[tuple[Any, ...], str] = {}
         self._scratch: list[tuple[str, tuple[int, ...], np.dtype[Any], int]] = []  # see scratch()
-        # With memory planning, values outside this set may live in buffers the executable keeps between calls
-        # (None: no planning — every result is a fresh array).
-        self.persistent_ok: Callable[[Node], bool] | None = None
+        # With memory planning, the values whose memory the program returns (MemoryPlan.returned); others may
+        # live in buffers the executable keeps between calls. None: no planning — every result is a fresh array.
+        self.returned: frozenset[Value] | None = None
 
     def const(self, obj: Any) -> str:
         """Name of a constant holding ``obj`` in the generated namespace."""
