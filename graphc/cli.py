@@ -1,7 +1,7 @@
 """The ``graphc`` command.
 
     graphc --version
-    graphc print MODEL.py [--loc] [--after PASS] [--stats]
+    graphc print MODEL.py [--loc] [--grad] [--after PASS] [--stats]
                                            print the IR of the graph a model file builds
     graphc render MODEL.py [--view forward|backward|joint] [-o OUT.svg] [--collapse] [--after PASS] [--unroll K]
     graphc demo [--out DIR] [--backend B]  train the digits MLP, print its accuracy, write graph renders
@@ -25,6 +25,10 @@ def _cmd_print(args: argparse.Namespace) -> int:
     from graphc.modelfile import load_model_file
 
     graph = load_model_file(args.model)
+    if args.grad:
+        from graphc.viz.cli import differentiate_if_needed
+
+        graph = differentiate_if_needed(graph, "joint", sys.stderr)
     if args.after is None and not args.stats:
         print(format_graph(graph, with_loc=args.loc))
         return 0
@@ -69,6 +73,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from graphc.passes import PASS_NAMES
+
+    pipeline = ", ".join(PASS_NAMES)
     ap = argparse.ArgumentParser(prog="graphc", description="A static computation-graph compiler for neural networks.")
     ap.add_argument("--version", action="version", version=f"graphc {__version__}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
@@ -77,7 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", help="a Python file defining build() (or a variable `graph`)")
     p.add_argument("--loc", action="store_true", help="append each node's source file:line")
     p.add_argument("--after", metavar="PASS", help="print the graph after this pass of the default pipeline "
-                   "(constant_folding, algebraic, cse, dce, fusion)")
+                   f"({pipeline})")
+    p.add_argument("--grad", action="store_true", help="with the gradients of the loss (the graph's one float "
+                   "scalar output) with respect to every trainable parameter, unless the model built its own: "
+                   "the backward graph, as `render --view joint` draws it")
     p.add_argument("--stats", action="store_true", help="per-pass time and node counts, and the memory plan")
     p.add_argument("--batch", type=int, default=32, help="size of symbolic dimensions for --stats (default 32)")
     p.set_defaults(func=_cmd_print)
@@ -92,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--collapse", action="store_true", help="draw each top-level name scope as one box")
     r.add_argument("--depth", type=int, help="keep N name-scope levels as clusters, collapse deeper ones")
     r.add_argument("--after", help="draw the graph as the pass pipeline leaves it after this pass "
-                   "(input, constant_folding, algebraic, cse, dce, fusion)")
+                   f"(input, {pipeline})")
     r.add_argument("--unroll", type=int, metavar="K", help="draw each scan (loop) with its first K steps "
                    "inlined, the picture of backprop through time")
     r.set_defaults(func=_cmd_render)

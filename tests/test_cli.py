@@ -77,3 +77,21 @@ def test_examples_are_model_files(capsys: object) -> None:
     assert main(["print", os.path.join(root, "examples", "xor.py")]) == 0
     out = capsys.readouterr().out  # type: ignore[attr-defined]
     assert out.startswith("graph xor(%x:f32[B,2], %y:f32[B,1], %hidden/W:f32[2,4]")
+
+
+def test_print_with_gradients(tmp_path: os.PathLike[str], capsys: object) -> None:
+    """``--grad`` differentiates the model's loss, so the printed graph and the pass snapshots hold the backward
+    graph; without a scalar loss it is an error naming what is missing."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    xor = os.path.join(root, "examples", "xor.py")
+    assert main(["print", xor, "--grad", "--after", "fusion", "--stats"]) == 0
+    captured = capsys.readouterr()  # type: ignore[attr-defined]
+    assert "differentiated its scalar output" in captured.err
+    out = captured.out
+    assert "%grad/hidden/W:f32[2,4] = matmul" in out and "%grad/out/W:f32[4,1]" in out
+    assert "fused[body={matmul·" in out  # the backward matmul epilogues were fused
+    plain = os.path.join(tmp_path, "model.py")
+    with open(plain, "w") as f:
+        f.write(MODEL)  # its output is a matrix, not a loss
+    assert main(["print", plain, "--grad"]) == 1
+    assert "needs gradients" in capsys.readouterr().err  # type: ignore[attr-defined]
