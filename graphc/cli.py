@@ -28,7 +28,7 @@ def _cmd_print(args: argparse.Namespace) -> int:
     if args.grad:
         from graphc.viz.cli import differentiate_if_needed
 
-        graph = differentiate_if_needed(graph, "joint", sys.stderr)
+        graph = differentiate_if_needed(graph, "joint", sys.stderr, asked_by="--grad")
     if args.after is None and not args.stats:
         print(format_graph(graph, with_loc=args.loc))
         return 0

@@ -94,4 +94,4 @@ def test_print_with_gradients(tmp_path: os.PathLike[str], capsys: object) -> Non
     with open(plain, "w") as f:
         f.write(MODEL)  # its output is a matrix, not a loss
     assert main(["print", plain, "--grad"]) == 1
-    assert "needs gradients" in capsys.readouterr().err  # type: ignore[attr-defined]
+    assert "--grad needs gradients, and graph 'tiny' has none" in capsys.readouterr().err  # type: ignore[attr-defined]

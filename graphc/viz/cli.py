@@ -22,11 +22,12 @@ from graphc.viz.errors import RenderError
 from graphc.viz.view import VIEWS, role
 
 
-def differentiate_if_needed(graph: Graph, view: str, log: TextIO) -> Graph:
+def differentiate_if_needed(graph: Graph, view: str, log: TextIO, asked_by: str | None = None) -> Graph:
     """For a backward/joint view of a graph without backward nodes, build the gradients of its loss.
 
     The loss is the graph's only float scalar output; the gradients are taken with respect to every trainable
-    float parameter. Raises :class:`RenderError` when there is no such single loss.
+    float parameter. Raises :class:`RenderError` when there is no such single loss, naming ``asked_by`` (default:
+    the view) as what needed the gradients.
     """
     if view == "forward" or any(role(n) == "backward" for n in graph.nodes):
         return graph
@@ -34,9 +35,9 @@ def differentiate_if_needed(graph: Graph, view: str, log: TextIO) -> Graph:
     params = [p for p in graph.parameters if p.dtype.is_float and (p.param is None or p.param.trainable)]
     if len(scalars) != 1 or not params:
         raise RenderError(
-            f"the {view} view needs gradients, and graph {graph.name!r} has none: build them in the model "
-            "file with graphc.autodiff.grad(loss, params), or give the graph exactly one float scalar output "
-            "(the loss)"
+            f"{asked_by or f'the {view} view'} needs gradients, and graph {graph.name!r} has none: build them in "
+            "the model file with graphc.autodiff.grad(loss, params), or give the graph exactly one float scalar "
+            "output (the loss)"
         )
     from graphc.autodiff import grad
 
