@@ -5,6 +5,9 @@ Registered names:
 * ``graphc_numpy`` — the NumPy backend with the default pass pipeline (simplification, fusion) and memory
   planning;
 * ``graphc_numpy_nopasses`` — the NumPy backend with no passes and no memory planning (the pipeline "off");
+* ``graphc_numpy_unchecked`` (W1–W4) — ``graphc_numpy``'s compiled step called through
+  :meth:`graphc.backends.executable.Executable.unchecked`: positional arrays, no per-call feed checks and no
+  state dictionaries. The difference to ``graphc_numpy`` is the cost of the checked call path;
 * ``graphc_jax`` — the JAX backend (one ``jax.jit`` of the whole step; state donated on accelerators, see
   :class:`graphc.train.TrainStep`).
 
@@ -71,6 +74,31 @@ class GraphcTrain:
         batch = dict(zip(self._feeds, self._batches.next(), strict=True))
         self._state, metrics = self._step(self._state, batch)
         return metrics["loss"]  # a Python float: reading it synchronises
+
+
+class GraphcTrainUnchecked(GraphcTrain):
+    """A training workload run through the compiled step's unchecked function: the state lives in the argument
+    list, each step puts the next batch in place and the new state back (by position) from the outputs."""
+
+    def setup(self, params: Params, batches: Sequence[Batch]) -> None:
+        super().setup(params, batches)
+        exe, step = self._step.executable, self._step
+        names = exe.input_names
+        first = dict(zip(self._feeds, batches[0], strict=True))  # any batch: they share one signature
+        self._fn = exe.unchecked({**self._state, **first})
+        self._args = [self._state[n] if n in self._state else first[n] for n in names]
+        self._batch_pos = [names.index(n) for n in self._feeds]
+        self._state_pos = [names.index(n) for n in step.state_names]
+        self._loss_pos = len(step.state_names) + list(step.metrics).index("loss")
+
+    def step(self) -> float:
+        args = self._args
+        for i, a in zip(self._batch_pos, self._batches.next(), strict=True):
+            args[i] = a
+        out = self._fn(*args)
+        for i, a in zip(self._state_pos, out, strict=False):  # the state comes first in the outputs
+            args[i] = a
+        return float(out[self._loss_pos])
 
 
 def build_mlp(spec: mlp.MLPSpec, gc: Any, params: Params, batches: Sequence[Batch]) -> tuple[Any, tuple[str, ...]]:
@@ -196,12 +224,18 @@ def _train(build: Callable[..., Any]) -> dict[str, ImplFactory]:
     return {name: partial(GraphcTrain, name, build, opts) for name, opts in BACKENDS.items()}
 
 
+def _train_unchecked(build: Callable[..., Any]) -> dict[str, ImplFactory]:
+    """``_train`` plus the unchecked-call variant of the NumPy backend."""
+    name = "graphc_numpy_unchecked"
+    return {**_train(build), name: partial(GraphcTrainUnchecked, name, build, BACKENDS["graphc_numpy"])}
+
+
 IMPLS: dict[str, dict[str, ImplFactory]] = {
-    "W1": _train(partial(build_mlp, mlp.W1_SPEC)),
-    "W2": _train(partial(build_mlp, mlp.W2_SPEC)),
+    "W1": _train_unchecked(partial(build_mlp, mlp.W1_SPEC)),
+    "W2": _train_unchecked(partial(build_mlp, mlp.W2_SPEC)),
     "W5": {name: partial(GraphcW5, name, opts) for name, opts in BACKENDS.items()},
-    "W3": _train(build_cnn),
-    "W4": _train(build_lstm),
+    "W3": _train_unchecked(build_cnn),
+    "W4": _train_unchecked(build_lstm),
     "C1": _train(build_chain),
     "C2": _train(build_lstm),
     "F1": {name: partial(GraphcForward, name, opts) for name, opts in BACKENDS.items()},

@@ -10,5 +10,5 @@ from __future__ import annotations
 
 PROVIDERS: tuple[str, ...] = (
     "benchmarks.workloads",  # numpy_hand (+ numpy_out, numpy_blocked on W5), jax_hand, torch_eager, pytensor
-    "benchmarks.graphc_impls",  # graphc_numpy, graphc_numpy_nopasses, graphc_jax
+    "benchmarks.graphc_impls",  # graphc_numpy, graphc_numpy_nopasses, graphc_numpy_unchecked, graphc_jax
 )

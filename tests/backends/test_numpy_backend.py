@@ -79,6 +79,30 @@ def test_one_specialisation_per_signature() -> None:
     assert len(run.signatures) == 3
 
 
+def test_unchecked_returns_the_specialisation_for_the_feeds_signature(rng: np.random.Generator) -> None:
+    """``unchecked(feeds)`` checks ``feeds`` as a call does and hands back the compiled function of that
+    signature: positional arrays in ``input_names`` order, the flat outputs ``run_flat`` gives."""
+    g, y = _mlp()
+    p = gc.init_params(g, seed=2)
+    run = gc.compile([y, gc.sum(y)])
+    feeds = {"x": rng.standard_normal((5, 4)).astype(np.float32), **p}
+    f = run.unchecked(feeds)
+    assert len(run.signatures) == 1 and run.unchecked(feeds) is f  # compiled once, then reused
+    x2 = rng.standard_normal((5, 4)).astype(np.float32)
+    got = f(*[{**feeds, "x": x2}[n] for n in run.input_names])
+    want = run.run_flat({**feeds, "x": x2})
+    assert isinstance(got, tuple) and len(got) == 2
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(got[0], np.maximum(x2 @ p["w"] + p["b"], 0), rtol=1e-6)
+    with pytest.raises(gc.FeedError, match=r"missing feed.*'x'"):
+        run.unchecked(p)
+    with pytest.raises(gc.FeedError, match=r"feed 'x': expected dtype f32.*got float64"):
+        run.unchecked({**feeds, "x": np.ones((5, 4))})
+    assert run.unchecked({**feeds, "x": [[0.0] * 4] * 3}) is not f  # lists converted; another batch size
+    assert len(run.signatures) == 2
+
+
 def test_generated_code_is_straight_line() -> None:
     g, y = _mlp()
     run = gc.compile(y, passes="none")

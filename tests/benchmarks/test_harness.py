@@ -75,3 +75,13 @@ def test_steady_heap_says_what_it_did() -> None:
     assert line.startswith("allocator: ")
     if sys.platform.startswith("linux"):
         assert line == steady_heap()  # idempotent: calling twice changes nothing
+
+
+@pytest.mark.parametrize("workload", ["W1", "W3"])
+def test_unchecked_variant_follows_the_same_trajectory(tmp_path: Path, workload: str) -> None:
+    """``graphc_numpy_unchecked`` carries the state in its argument list by position: the 5-step loss check
+    (``check == "ok"``) is what shows the positions are right."""
+    proc, data = _run(tmp_path, "--workload", workload, "--impls", "numpy_hand,graphc_numpy_unchecked")
+    assert proc.returncode == 0, proc.stderr
+    assert data[workload]["check"] == "ok"
+    assert set(data[workload]["impls"]) == {"numpy_hand", "graphc_numpy_unchecked"}
