@@ -22,13 +22,11 @@ from graphc.errors import GraphcError
 
 def _cmd_print(args: argparse.Namespace) -> int:
     from graphc.ir.printer import format_graph
-    from graphc.modelfile import load_model_file
+    from graphc.modelfile import load_model_file, with_gradients
 
     graph = load_model_file(args.model)
     if args.grad:
-        from graphc.viz.cli import differentiate_if_needed
-
-        graph = differentiate_if_needed(graph, "joint", sys.stderr, asked_by="--grad")
+        graph = with_gradients(graph, sys.stderr, asked_by="--grad")
     if args.after is None and not args.stats:
         print(format_graph(graph, with_loc=args.loc))
         return 0

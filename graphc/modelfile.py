@@ -1,4 +1,5 @@
-"""Loading the graph a model file builds (for ``graphc print`` and ``graphc render``).
+"""Loading the graph a model file builds (for ``graphc print`` and ``graphc render``), and giving it gradients
+when a view of the backward graph asks for them.
 
 A model file is a Python script of the user's that exposes its graph in one of two ways:
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 import os
 import runpy
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TextIO
 
 from graphc.errors import ModelFileError
 from graphc.ir.graph import Graph, Value
@@ -53,4 +54,32 @@ def as_graph(obj: Any, where: str = "model") -> Graph:
     if any(v.graph is not graph for v in outs):
         raise ModelFileError(f"{where}: build() returned values of different graphs")
     graph.outputs = outs
+    return graph
+
+
+def with_gradients(graph: Graph, log: TextIO, asked_by: str) -> Graph:
+    """``graph`` with backward nodes: as it is when it has some, else with the gradients of its loss appended to
+    its outputs (noted on ``log``), for a backward view or ``graphc print --grad``.
+
+    The loss is the graph's only float scalar output; the gradients are taken with respect to every trainable
+    float parameter. Raises :class:`ModelFileError` naming ``asked_by`` when there is no such single loss.
+    """
+    if any(n.tags.get("role") == "backward" for n in graph.nodes):
+        return graph
+    scalars = [v for v in graph.outputs if v.shape == () and v.dtype.is_float]
+    params = [p for p in graph.parameters if p.dtype.is_float and (p.param is None or p.param.trainable)]
+    if len(scalars) != 1 or not params:
+        raise ModelFileError(
+            f"{asked_by} needs gradients, and graph {graph.name!r} has none: build them in the model file with "
+            "graphc.autodiff.grad(loss, params), or give the graph exactly one float scalar output (the loss)"
+        )
+    from graphc.autodiff import grad
+
+    grads = grad(scalars[0], params, unused="zero")
+    graph.outputs = [*graph.outputs, *grads]
+    print(
+        f"graphc: {graph.name}: the model file built no gradients; differentiated its scalar output (the "
+        f"loss) with respect to its {len(params)} trainable parameter(s)",
+        file=log,
+    )
     return graph

@@ -15,40 +15,24 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from graphc.errors import ModelFileError
 from graphc.ir.graph import Graph, Value
+from graphc.modelfile import with_gradients
 from graphc.viz import formats
 from graphc.viz.api import render
 from graphc.viz.errors import RenderError
-from graphc.viz.view import VIEWS, role
+from graphc.viz.view import VIEWS
 
 
-def differentiate_if_needed(graph: Graph, view: str, log: TextIO, asked_by: str | None = None) -> Graph:
-    """For a backward/joint view of a graph without backward nodes, build the gradients of its loss.
-
-    The loss is the graph's only float scalar output; the gradients are taken with respect to every trainable
-    float parameter. Raises :class:`RenderError` when there is no such single loss, naming ``asked_by`` (default:
-    the view) as what needed the gradients.
-    """
-    if view == "forward" or any(role(n) == "backward" for n in graph.nodes):
+def differentiate_if_needed(graph: Graph, view: str, log: TextIO) -> Graph:
+    """For a backward/joint view, the graph with backward nodes (:func:`graphc.modelfile.with_gradients`);
+    raises :class:`RenderError` when it has none and no single loss to build them from."""
+    if view == "forward":
         return graph
-    scalars = [v for v in graph.outputs if v.shape == () and v.dtype.is_float]
-    params = [p for p in graph.parameters if p.dtype.is_float and (p.param is None or p.param.trainable)]
-    if len(scalars) != 1 or not params:
-        raise RenderError(
-            f"{asked_by or f'the {view} view'} needs gradients, and graph {graph.name!r} has none: build them in "
-            "the model file with graphc.autodiff.grad(loss, params), or give the graph exactly one float scalar "
-            "output (the loss)"
-        )
-    from graphc.autodiff import grad
-
-    grads = grad(scalars[0], params, unused="zero")
-    graph.outputs = [*graph.outputs, *grads]
-    print(
-        f"graphc: {graph.name}: the model file built no gradients; differentiated its scalar output (the "
-        f"loss) with respect to its {len(params)} trainable parameter(s)",
-        file=log,
-    )
-    return graph
+    try:
+        return with_gradients(graph, log, asked_by=f"the {view} view")
+    except ModelFileError as e:
+        raise RenderError(e.bare_message) from None
 
 
 def snapshot_after(graph: Graph, after: str) -> Graph:
