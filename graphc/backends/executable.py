@@ -61,10 +61,7 @@ class Executable:
     def run_flat(self, feeds: Mapping[str, Any] | None = None, /, **kwargs: Any) -> tuple[Any, ...]:
         """As calling the executable, but the outputs come back as one flat tuple in the order of
         ``program.outputs`` (for callers that unpack them anyway, such as a training step)."""
-        key, args = self._signature(feeds, kwargs)
-        fn = self._cache.get(key)
-        if fn is None:
-            fn = self._build(key, args)
+        fn, args = self._compiled(feeds, kwargs)
         return fn(*args)
 
     def unchecked(self, feeds: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Specialised:
@@ -77,12 +74,11 @@ class Executable:
         as a call checks it; arrays of any other signature passed to ``f`` are the caller's error, which the
         backend may or may not detect. Donated inputs are consumed as by a call.
         """
-        key, args = self._signature(feeds, kwargs)
-        fn = self._cache.get(key)
-        return fn if fn is not None else self._build(key, args)
+        return self._compiled(feeds, kwargs)[0]
 
-    def _signature(self, feeds: Mapping[str, Any] | None, kwargs: dict[str, Any]) -> tuple[Any, Any]:
-        """The feeds checked (names; dtypes, converting Python numbers and lists) as ``(shapes, arrays)``."""
+    def _compiled(self, feeds: Mapping[str, Any] | None, kwargs: dict[str, Any]) -> tuple[Specialised, Any]:
+        """The feeds checked (names; dtypes, converting Python numbers and lists) and the function compiled for
+        their shapes: ``(function, arrays)``."""
         if kwargs:
             feeds = {**feeds, **kwargs} if feeds else kwargs
         elif feeds is None:
@@ -103,7 +99,8 @@ class Executable:
         if not ok:
             args = [feed_checks.coerce(v, a) for v, a in zip(self.program.inputs, args, strict=True)]
             key = tuple([a.shape for a in args])
-        return key, args
+        fn = self._cache.get(key)
+        return (fn if fn is not None else self._build(key, args)), args
 
     def _build(self, key: tuple[tuple[int, ...], ...], args: Any) -> Specialised:
         binding = feed_checks.bind(self.program.inputs, args)  # reads .ndim/.shape only: no host copy

@@ -1,7 +1,6 @@
 """Graph → graph passes and the pipeline that runs them.
 
-The default pipeline, in order: ``constant_folding``, ``algebraic``, ``cse``, ``scale_folding``, ``dce``,
-``fusion``. Each pass
+The default pipeline (:func:`default_passes`, names in :data:`PASS_NAMES`) simplifies, then fuses. Each pass
 preserves the values of ``graph.outputs``; :func:`optimize` runs them on a copy of the part of a graph that the
 requested outputs need.
 """
@@ -18,6 +17,7 @@ from graphc.passes.algebraic import algebraic_simplification
 from graphc.passes.constant_folding import constant_folding
 from graphc.passes.cse import common_subexpression_elimination
 from graphc.passes.dce import dead_code_elimination
+from graphc.passes.fusion import fusion
 from graphc.passes.pipeline import Pass, PassRecord, Pipeline, PipelineResult
 from graphc.passes.scale_folding import scale_folding
 
@@ -32,12 +32,10 @@ SIMPLIFY: list[Pass] = [
 
 def default_passes() -> list[Pass]:
     """The default pipeline (simplification, then fusion)."""
-    from graphc.passes.fusion import fusion
-
     return [*SIMPLIFY, Pass("fusion", fusion, "group elementwise chains and matmul epilogues into fused nodes")]
 
 
-PASS_NAMES = ("constant_folding", "algebraic", "cse", "scale_folding", "dce", "fusion")
+PASS_NAMES = tuple(p.name for p in default_passes())  # the default pipeline's order
 
 
 def select(names: Iterable[str] | str | None) -> list[Pass]:

@@ -44,7 +44,7 @@ def constant_folding(graph: Graph) -> Graph:
             rb.copy(node, ins)
             continue
         results = evaluate_node(node, arrays)
-        rb.replace(node, [_constant(rb, node, o, r) for o, r in zip(node.outputs, results, strict=True)])
+        rb.replace(node, [emit_constant(rb, node, o, r) for o, r in zip(node.outputs, results, strict=True)])
     return rb.finish()
 
 
@@ -52,6 +52,7 @@ def _size(v: Value) -> int:
     return int(np.prod(v.shape))  # type: ignore[arg-type]
 
 
-def _constant(rb: Rebuilder, node: Node, out: Value, result: Any) -> Value:
+def emit_constant(rb: Rebuilder, node: Node, out: Value, result: Any) -> Value:
+    """A constant node holding ``result`` as ``out``'s dtype and shape, in ``node``'s place."""
     arr = np.asarray(result, dtype=out.dtype.numpy).reshape(out.shape)  # type: ignore[arg-type]
     return rb.emit(node, "constant", (), {"value": ConstValue(arr), "dtype": out.dtype})[0]

@@ -36,7 +36,7 @@ from graphc.ir.analysis import live_nodes, users
 from graphc.ir.constant import ConstValue
 from graphc.ir.graph import Graph, Node, Value
 from graphc.ir.rewrite import Rebuilder
-from graphc.passes.constant_folding import const_array
+from graphc.passes.constant_folding import const_array, emit_constant
 
 # op → ("joint" | "each", linear argument positions; None: all of them)
 LINEAR: dict[str, tuple[str, tuple[int, ...] | None]] = {
@@ -113,21 +113,25 @@ def scale_folding(graph: Graph) -> Graph:
     terminals = {n: t for n in nodes if (t := _terminal(n)) is not None}
     if not terminals:
         return graph
-    carries = _carried_factors(nodes, graph.outputs, terminals)
-    choice = _placements(nodes, carries)
+    linear = {n: _linear_slots(n) for n in nodes}
+    carries = _carried_factors(nodes, graph.outputs, terminals, linear)
+    choice = _placements(nodes, carries, linear)
     demanded = _demand(nodes, terminals, carries, choice)
     removed = sum(_size(n.inputs[t.slot]) for n, t in terminals.items() if n.inputs[t.slot] in demanded)
     added = sum(_size(v) for v in demanded if choice[v][0] == _ROOT)
     if added >= removed:  # nothing to gain (this also covers "no terminal can move")
         return graph
     try:
-        return _rewrite(graph, nodes, terminals, carries, choice, demanded)
+        return _rewrite(graph, nodes, terminals, carries, choice, demanded, linear)
     except _Abort:
         return graph
 
 
-def _carried_factors(nodes: list[Node], graph_outputs: list[Value], terminals: dict[Node, _Terminal]
-                     ) -> dict[Value, Key]:
+Linearity = dict[Node, tuple[str, tuple[int, ...]] | None]  # _linear_slots of each live node, computed once
+
+
+def _carried_factors(nodes: list[Node], graph_outputs: list[Value], terminals: dict[Node, _Terminal],
+                     linear: Linearity) -> dict[Value, Key]:
     """Value → the factor it carries (values carrying none are absent). One reverse sweep."""
     readers = users(nodes)
     outputs = set(graph_outputs)
@@ -138,7 +142,7 @@ def _carried_factors(nodes: list[Node], graph_outputs: list[Value], terminals: d
         t = terminals.get(user)
         if t is not None and t.slot == slot:
             return t.key
-        lin = _linear_slots(user)
+        lin = linear[user]
         return carries.get(user.outputs[0]) if lin is not None and slot in lin[1] else None
 
     for node in reversed(nodes):
@@ -151,12 +155,12 @@ def _carried_factors(nodes: list[Node], graph_outputs: list[Value], terminals: d
     return carries
 
 
-def _placements(nodes: list[Node], carries: dict[Value, Key]) -> dict[Value, tuple[Any, float]]:
+def _placements(nodes: list[Node], carries: dict[Value, Key], linear: Linearity) -> dict[Value, tuple[Any, float]]:
     """For each carrying value, where its factor is cheapest to apply: ``(_FOLD, 0)`` for a constant,
     ``((inputs…), cost)`` through its linear producer, or ``(_ROOT, size)``. One forward sweep."""
     choice: dict[Value, tuple[Any, float]] = {}
     for node in nodes:
-        lin = _linear_slots(node)  # None for nodes with several outputs
+        lin = linear[node]  # None for nodes with several outputs
         for out in node.outputs:
             if out in carries:
                 choice[out] = _placement(node, out, lin, carries, choice)
@@ -204,7 +208,7 @@ def _demand(nodes: list[Node], terminals: dict[Node, _Terminal], carries: dict[V
 
 
 def _rewrite(graph: Graph, nodes: list[Node], terminals: dict[Node, _Terminal], carries: dict[Value, Key],
-             choice: dict[Value, tuple[Any, float]], demanded: set[Value]) -> Graph:
+             choice: dict[Value, tuple[Any, float]], demanded: set[Value], linear: Linearity) -> Graph:
     """Rebuild with each value in ``demanded`` (and whatever they feed linearly) held times its factor."""
     rb = Rebuilder(graph)
     scaled: set[Value] = set()  # source values whose new counterpart is scaled
@@ -224,7 +228,7 @@ def _rewrite(graph: Graph, nodes: list[Node], terminals: dict[Node, _Terminal], 
             continue
         ins = [rb[v] for v in node.inputs]
         out = node.outputs[0]
-        lin = _linear_slots(node)
+        lin = linear[node]
         linear_args = set(lin[1]) if lin is not None else set()
         if any(v in scaled for i, v in enumerate(node.inputs) if i not in linear_args):
             raise _Abort  # a factor would reach a non-linear argument
@@ -244,9 +248,7 @@ def _rewrite(graph: Graph, nodes: list[Node], terminals: dict[Node, _Terminal], 
         if out in demanded and not is_scaled and choice[out][0] == _FOLD:
             arr = const_array(out)
             assert arr is not None
-            value = ConstValue(np.asarray(arr * np.array(carries[out][1], arr.dtype), dtype=arr.dtype))
-            new = rb.emit(node, "constant", (), {"value": value, "dtype": out.dtype})[0]
-            rb.replace(node, [new])
+            rb.replace(node, [emit_constant(rb, node, out, arr * np.array(carries[out][1], arr.dtype))])
             scaled.add(out)
             continue
         rb.copy(node, ins)

@@ -160,12 +160,12 @@ def reduction(node: Node, a: list[str], ctx: LowerCtx, out: str | None = None) -
     if node.op.name == "max":
         return f"_np.maximum.reduce({a[0]}, axis={axis}, keepdims={keep!r}{o})"
     count = math.prod(ctx.dims(tuple(x.shape[i] for i in node.attrs["axis"])))
-    if x.ndim == 2 and tuple(node.attrs["axis"]) == (0,) and not keep and count > 0:
+    if x.ndim == 2 and node.attrs["axis"] == (0,) and not keep and count > 0:
         # Column sums (bias gradients, batch means) as a matrix-vector product with a row of ones (or of
         # 1/rows for a mean): BLAS reads the matrix once at full speed, about twice as fast as add.reduce,
         # which adds row after row.
         weight = 1.0 if node.op.name == "sum" else 1.0 / count
-        ones = ctx.filled(ctx.dims(x.shape[:1]), x.dtype.numpy, weight)
+        ones = ctx.filled((count,), x.dtype.numpy, weight)
         return f"_np.matmul({ones}, {a[0]}{o})"
     total = f"_np.add.reduce({a[0]}, axis={axis}, keepdims={keep!r}{o})"
     if node.op.name == "sum":
@@ -189,7 +189,7 @@ def _index(node: Node, ctx: LowerCtx) -> str:
 TABLE["reshape"] = lambda n, a, c: f"_np.reshape({a[0]}, {ints(c.dims(n.attrs['shape']))})"
 def _transpose(n: Node, a: Sequence[str], c: LowerCtx) -> str:
     # ``.T`` reverses all axes, as (1, 0) does for a matrix, without the function call (~1 µs of a 1 ms step)
-    perm = tuple(n.attrs["perm"])
+    perm = n.attrs["perm"]
     return f"{a[0]}.T" if perm == (1, 0) else f"_np.transpose({a[0]}, {ints(perm)})"
 
 

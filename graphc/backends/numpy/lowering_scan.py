@@ -77,8 +77,9 @@ def _scan(node: Node, a: list[str], ctx: LowerCtx) -> str:
     shapes = [ctx.dims(v.shape) for v in stacked]
     dtypes = [v.dtype.numpy for v in stacked]
     fn = ctx.const(step)
-    keep = ctx.returned is not None and ctx.returned.isdisjoint(node.outputs)  # stacked outputs reuse buffers
-    buffers = ctx.const([np.empty(s, d) for s, d in zip(shapes, dtypes, strict=True)] if keep else None)
+    # Stacked outputs the program does not return reuse buffers kept between calls (final carries are copies).
+    keep = ctx.returned is not None and ctx.returned.isdisjoint(stacked)
+    buffers = ctx.const([np.empty(s, d) for s, d in zip(shapes, dtypes, strict=True)]) if keep else "None"
     call = (f"_rt_scan({fn}, {nc!r}, {nx!r}, {int(node.attrs['length'])!r}, {bool(node.attrs['reverse'])!r}, "
             f"{bool(node.attrs['save_carries'])!r}, {ctx.const(shapes)}, {ctx.const(dtypes)}, {buffers}, "
             f"{', '.join(a)})")
