@@ -241,7 +241,8 @@ ORDER_SEED = 0  # the shuffled order of implementations within each timing round
 def time_interleaved(
     calls: dict[str, Callable[[], object]], iters: int, warmup: int, problems: list[str], log: TextIO
 ) -> dict[str, ImplTiming]:
-    """Round-robin timing of synchronised calls; `warmup` untimed rounds first. Failing calls are dropped."""
+    """Timing of synchronised calls, one per implementation per round in an order shuffled each round (fixed
+    seed); `warmup` untimed rounds first. Failing calls are dropped."""
     names = list(calls)
     timings = {name: ImplTiming() for name in names}
     failed: set[str] = set()

@@ -3,7 +3,7 @@ calls.
 
 Importing this package imports JAX; nothing else in graphc does. ``graphc.compile(outputs, backend="jax")``
 builds a :class:`JaxExecutable` (see it for the options: ``device``, ``donate``, data parallelism, matmul
-precision, convolution algorithm). Results are ``jax.Array`` values; ``np.asarray`` turns them into NumPy arrays.
+precision, channels-last layout on CPU). Results are ``jax.Array`` values; ``np.asarray`` turns them into NumPy arrays.
 """
 
 from graphc.backends.jax import lowering_channels_last as _lowering_cl  # noqa: F401 - adds channels-last conv/pool

@@ -99,7 +99,7 @@ class JaxExecutable(Executable):
         self._jitted: dict[BindingKey, Any] = {}  # data-parallel only: one jit per binding
         # One jitted function for every input signature when no sharding depends on the batch size: jax.jit's
         # C++ dispatch then recognises a signature it has seen, and the per-call Python work drops to a dict
-        # lookup per feed (see __call__). Data-parallel shardings depend on the binding: one jit per binding.
+        # lookup per feed (see run_flat). Data-parallel shardings depend on the binding: one jit per binding.
         self._retracing = None if self.data_parallel is not None else self._retracing_jit()
         self._retracing_runner = None if self._retracing is None else self._runner(self._retracing)
         self._fast = None if self._x64 else self._retracing_runner

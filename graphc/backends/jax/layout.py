@@ -9,8 +9,8 @@ with ``reduce_window`` pooling: 0.40×, NCHW convolutions with reshape pooling: 
 So the lowering may hold a 4-D value *channels-last*: the environment then stores a :class:`ChannelsLast`
 wrapping the NHWC transpose of the value. The ops that can take such values are in :data:`LAYOUT_TABLE`:
 convolution and pooling (``lowering_channels_last``, which return channels-last results), and every elementwise
-op and the sum/mean/max reductions (wrapped by :func:`elementwise` and :func:`reduction` below and registered by
-``lowering``, next to the plain table), which compute on whichever layout their operands have. Every other
+op and the sum/mean/max reductions (wrapped by :func:`elementwise` and :func:`reduction` below, registered there
+too), which compute on whichever layout their operands have. Every other
 consumer sees the NCHW array, transposed once and cached. The IR never
 changes — this is a lowering detail, like XLA's own layout assignment — and is used only where
 ``LowerCtx.channels_last`` is set (by default on CPU), so accelerator lowerings are the plain NCHW ones.

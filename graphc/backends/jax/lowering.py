@@ -27,12 +27,12 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from graphc.backends.jax.layout import LAYOUT_TABLE, elementwise, logical, reduction
+from graphc.backends.jax.layout import LAYOUT_TABLE, logical
 from graphc.dsl.layout import END
 from graphc.errors import GraphcError, LoweringError
 from graphc.ir.dtypes import DType
 from graphc.ir.graph import Graph, Node, Value
-from graphc.ir.opdef import Attrs, OpKind, all_ops
+from graphc.ir.opdef import Attrs
 from graphc.ir.types import Dim, Sym, bind_dim, bind_shape
 
 
@@ -348,11 +348,3 @@ def _fused(args: Sequence[Any], attrs: Attrs, ctx: LowerCtx) -> Any:
 
 
 TABLE["fused"] = _fused
-LAYOUT_TABLE["fused"] = _fused  # its body's nodes choose their layouts themselves
-
-# Channels-last forms of the layout-agnostic ops (see graphc.backends.jax.layout).
-for _name, _def in all_ops().items():  # every elementwise op follows its operands' layout
-    if _def.kind is OpKind.ELEMENTWISE:
-        LAYOUT_TABLE[_name] = elementwise(TABLE[_name])
-for _op in ("sum", "mean", "max"):
-    LAYOUT_TABLE[_op] = reduction(TABLE[_op])

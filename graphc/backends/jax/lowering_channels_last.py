@@ -1,8 +1,10 @@
 """Channels-last lowerings of convolution and pooling (used where ``LowerCtx.channels_last`` is set).
 
-Importing this module adds them to :data:`graphc.backends.jax.layout.LAYOUT_TABLE`. Each takes operands in
-either layout and returns a :class:`~graphc.backends.jax.layout.ChannelsLast` result (the kernel gradient, an
-OIHW array, is returned as is). Semantics are those of the NCHW lowerings in ``lowering_conv``:
+Importing this module adds them to :data:`graphc.backends.jax.layout.LAYOUT_TABLE`, together with the
+layout-agnostic ops (elementwise, reductions, fused nodes), which compute on whichever layout their operands
+have. Each convolution and pooling lowering takes operands in either layout and returns a
+:class:`~graphc.backends.jax.layout.ChannelsLast` result (the kernel gradient, an OIHW array, is returned as
+is). Semantics are those of the NCHW lowerings in ``lowering_conv``:
 
 * convolution is ``lax.conv_general_dilated`` with NHWC/OIHW dimension numbers (an im2col product — slices
   concatenated, one ``dot_general`` — measured no faster on XLA:CPU); its two gradients are its exact adjoints
@@ -22,8 +24,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from graphc.backends.jax.layout import LAYOUT_TABLE, ChannelsLast, logical, nhwc
-from graphc.backends.jax.lowering import LowerCtx
+from graphc.backends.jax.layout import LAYOUT_TABLE, ChannelsLast, elementwise, logical, nhwc, reduction
+from graphc.backends.jax.lowering import TABLE, LowerCtx
 from graphc.backends.jax.lowering_conv import (
     avg_pool_grad,
     conv_fn,
@@ -35,7 +37,7 @@ from graphc.backends.jax.lowering_conv import (
     pool_scale,
     sum_pool_fn,
 )
-from graphc.ir.opdef import Attrs
+from graphc.ir.opdef import Attrs, OpKind, all_ops
 
 # -- convolution -------------------------------------------------------------------------------------------------
 
@@ -143,5 +145,14 @@ OPS: dict[str, Callable[[Sequence[Any], Attrs, LowerCtx], Any]] = {
     "avg_pool2d": _avg_pool2d,
     "avg_pool2d_grad": _avg_pool2d_grad,
 }
-"""The ops lowered here (always to channels-last results)."""
+"""The ops lowered here (to channels-last results, but for the kernel gradient: an OIHW array)."""
 LAYOUT_TABLE.update(OPS)
+
+# The layout-agnostic ops follow their operands' layout: every elementwise op, the reductions, and fused nodes
+# (whose body's nodes choose their layouts themselves).
+for _name, _def in all_ops().items():
+    if _def.kind is OpKind.ELEMENTWISE:
+        LAYOUT_TABLE[_name] = elementwise(TABLE[_name])
+for _op in ("sum", "mean", "max"):
+    LAYOUT_TABLE[_op] = reduction(TABLE[_op])
+LAYOUT_TABLE["fused"] = TABLE["fused"]
