@@ -95,14 +95,14 @@ def softmax_xent(logits: Array, labels: Array) -> tuple[Array, Array]:
     s = np.add.reduce(e, axis=0)
     loss = np.log(s)
     np.divide(e, s, out=e)
-    # One reduction checks both bounds: viewed as unsigned, negative labels are huge.
-    if n and np.maximum.reduce(lab.view(np.dtype(f"u{lab.dtype.itemsize}"))) >= c:
-        valid = (lab >= 0) & (lab < c)
-        lab = np.where(valid, lab, 0)
-    else:
+    # Flat position of (label, example) in the (classes, n) buffers; one call that also rejects labels outside
+    # [0, classes), which then take the slower masked path.
+    try:
+        idx = np.ravel_multi_index((lab, _arange(n)), (c, n))
         valid = None
-    idx = np.multiply(lab, n, dtype=np.intp)  # flat position of (label, example) in the (classes, n) buffer
-    idx += _arange(n)
+    except ValueError:
+        valid = (lab >= 0) & (lab < c)
+        idx = np.ravel_multi_index((np.where(valid, lab, 0), _arange(n)), (c, n))
     loss -= zt.reshape(-1)[idx]
     e.reshape(-1)[idx] -= 1
     if valid is not None:
