@@ -6,13 +6,14 @@ Registered names:
   planning;
 * ``graphc_numpy_nopasses`` — the NumPy backend with no passes and no memory planning (the pipeline "off");
 * ``graphc_numpy_unchecked`` (W1–W4) — ``graphc_numpy``'s compiled step called through
-  :meth:`graphc.backends.executable.Executable.unchecked`: positional arrays, no per-call feed checks and no
-  state dictionaries. The difference to ``graphc_numpy`` is the cost of the checked call path;
+  :meth:`graphc.backends.executable.Executable.unchecked`: positional arrays and no per-call checks of the batch.
+  The difference to ``graphc_numpy`` is the cost of the checked call path;
 * ``graphc_jax`` — the JAX backend (one ``jax.jit`` of the whole step; state donated on accelerators, see
   :class:`graphc.train.TrainStep`).
 
 Training workloads run :class:`graphc.train.TrainStep` (forward, autodiff backward and the SGD update compiled
-as one executable) on the same float32 parameters and batches as every other implementation.
+as one executable) held by :meth:`~graphc.train.TrainStep.bind`, as :func:`graphc.train.fit` runs it, on the
+same float32 parameters and batches as every other implementation.
 """
 
 from __future__ import annotations
@@ -67,12 +68,11 @@ class GraphcTrain:
         gc = _import_for(self._options)
         model, self._feeds = self._build(gc, params, batches)
         self._step = gc.train.TrainStep(model, gc.optim.SGD(mlp.LR), **self._options)
-        self._state = _on_device(self._options, self._step.init_state(params=params))
+        self._run = self._step.bind(_on_device(self._options, self._step.init_state(params=params)))
         self._batches = BatchCycle([_on_device(self._options, b) for b in batches])
 
     def step(self) -> float:
-        batch = dict(zip(self._feeds, self._batches.next(), strict=True))
-        self._state, metrics = self._step(self._state, batch)
+        metrics = self._run(dict(zip(self._feeds, self._batches.next(), strict=True)))
         return metrics["loss"]  # a Python float: reading it synchronises
 
 
@@ -85,8 +85,9 @@ class GraphcTrainUnchecked(GraphcTrain):
         exe, step = self._step.executable, self._step
         names = exe.input_names
         first = dict(zip(self._feeds, batches[0], strict=True))  # any batch: they share one signature
-        self._fn = exe.unchecked({**self._state, **first})
-        self._args = [self._state[n] if n in self._state else first[n] for n in names]
+        state = self._run.state
+        self._fn = exe.unchecked({**state, **first})
+        self._args = [state[n] if n in state else first[n] for n in names]
         self._batch_pos = [names.index(n) for n in self._feeds]
         self._state_pos = [names.index(n) for n in step.state_names]
         self._loss_pos = len(step.state_names) + list(step.metrics).index("loss")

@@ -61,7 +61,7 @@ class Executable:
     def run_flat(self, feeds: Mapping[str, Any] | None = None, /, **kwargs: Any) -> tuple[Any, ...]:
         """As calling the executable, but the outputs come back as one flat tuple in the order of
         ``program.outputs`` (for callers that unpack them anyway, such as a training step)."""
-        fn, args = self._compiled(feeds, kwargs)
+        fn, args = self.prepare(feeds, **kwargs)
         return fn(*args)
 
     def unchecked(self, feeds: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Specialised:
@@ -74,11 +74,11 @@ class Executable:
         as a call checks it; arrays of any other signature passed to ``f`` are the caller's error, which the
         backend may or may not detect. Donated inputs are consumed as by a call.
         """
-        return self._compiled(feeds, kwargs)[0]
+        return self.prepare(feeds, **kwargs)[0]
 
-    def _compiled(self, feeds: Mapping[str, Any] | None, kwargs: dict[str, Any]) -> tuple[Specialised, Any]:
-        """The feeds checked (names; dtypes, converting Python numbers and lists) and the function compiled for
-        their shapes: ``(function, arrays)``."""
+    def prepare(self, feeds: Mapping[str, Any] | None = None, /, **kwargs: Any) -> tuple[Specialised, Any]:
+        """The feeds checked as a call checks them (names; dtypes, converting Python numbers and lists) and the
+        function compiled for their shapes, compiling it now if need be: ``(function, arrays in input order)``."""
         if kwargs:
             feeds = {**feeds, **kwargs} if feeds else kwargs
         elif feeds is None:

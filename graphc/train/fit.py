@@ -140,6 +140,7 @@ def fit(
     step = step or TrainStep(model, optimizer, backend, **options)
     # The step updates state arrays in place (they are donated), so the caller's arrays are copied once here.
     state = {k: np.array(v, copy=True) for k, v in state.items()} if state is not None else step.init_state(seed)
+    bound = step.bind(state)
     evaluate = Evaluator(model, backend, **options) if val is not None else None
     rng = np.random.default_rng(seed)
     history: dict[str, list[float]] = {}
@@ -160,10 +161,11 @@ def fit(
         sums: dict[str, float] = {}
         for b in range(n_batches):
             idx = order[b * batch_size:(b + 1) * batch_size]
-            state, metrics = step(state, _take(feeds, idx))
+            metrics = bound(_take(feeds, idx))
             for k, v in metrics.items():
                 sums[k] = sums.get(k, 0.0) + v * len(idx)
         record = {k: v / n for k, v in sums.items()}
+        state = bound.state
         if evaluate is not None and val is not None:
             record.update({f"val_{k}": v for k, v in evaluate(state, val).items()})
         for k, v in record.items():

@@ -17,7 +17,9 @@ import numpy as np
 from graphc import dsl as G
 from graphc.autodiff import grad
 from graphc.backends import compile
+from graphc.backends.carried import Carried
 from graphc.backends.executable import Executable
+from graphc.backends.feeds import check_names
 from graphc.init import init_params
 from graphc.ir.dtypes import DType
 from graphc.ir.graph import Graph, Value
@@ -109,6 +111,35 @@ class TrainStep:
         new_state = dict(zip(self.state_names, out[:n], strict=True))
         metrics = {k: float(v) for k, v in zip(self.metrics, out[n:], strict=True)}
         return new_state, metrics
+
+    def bind(self, state: Mapping[str, Array]) -> BoundStep:
+        """This step holding ``state`` for a training loop: ``metrics = bound(batch)`` trains on one batch and
+        keeps the new state, ``bound.state`` is the current state. The state is checked once, here, and each call
+        checks only the batch, so a loop pays less per step than calling ``step(state, batch)``. The arrays in
+        ``state`` are donated as by a call."""
+        return BoundStep(self, state)
+
+
+class BoundStep:
+    """A :class:`TrainStep` holding its state between calls (see :meth:`TrainStep.bind`)."""
+
+    def __init__(self, step: TrainStep, state: Mapping[str, Array]) -> None:
+        check_names(step.state_names, state)
+        self.step = step
+        names = step.state_names
+        self._run = Carried(step.executable, {k: state[k] for k in names}, {k: i for i, k in enumerate(names)})
+        self._metrics = list(step.metrics)
+        self._n_state = len(names)
+
+    @property
+    def state(self) -> State:
+        """The current state by name (on NumPy, later calls update these arrays in place)."""
+        return self._run.values
+
+    def __call__(self, batch: Mapping[str, Array]) -> dict[str, float]:
+        """Train on ``batch`` (the model's feeds by name); returns the metrics as Python floats."""
+        out = self._run(batch)
+        return {k: float(v) for k, v in zip(self._metrics, out[self._n_state:], strict=True)}
 
 
 def _free_scope(graph: Graph, base: str) -> str:
