@@ -138,8 +138,7 @@ class BoundStep:
 
     def __call__(self, batch: Mapping[str, Array]) -> dict[str, float]:
         """Train on ``batch`` (the model's feeds by name); returns the metrics as Python floats."""
-        out = self._run(batch)
-        return {k: float(v) for k, v in zip(self._metrics, out[self._n_state:], strict=True)}
+        return dict(zip(self._metrics, map(float, self._run(batch)[self._n_state:]), strict=True))
 
 
 def _free_scope(graph: Graph, base: str) -> str:
