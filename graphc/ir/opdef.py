@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -156,6 +156,28 @@ def nondiff(node: Node, cotangents: tuple[Value | None, ...], needs: tuple[bool,
 
 
 @dataclass(frozen=True)
+class Linear:
+    """How an op is linear, for passes that move constant factors through it (scale folding).
+
+    ``joint``: linear in the listed arguments together (``a + b``: scale both and the result is scaled);
+    ``each``: in any one of them (``a @ b``: scale one). ``args`` lists argument positions (``None``: all).
+    Arguments not listed are used non-linearly (``a / b`` is linear in ``a`` only). ``when``, if given, says for
+    which attributes the op is linear at all (padding: only with zeros). The registry test checks the claim
+    numerically on the op's cases.
+    """
+
+    mode: Literal["joint", "each"]
+    args: tuple[int, ...] | None = (0,)
+    when: Callable[[Mapping[str, Any]], bool] | None = None
+
+    def slots(self, n_inputs: int, attrs: Mapping[str, Any]) -> tuple[int, ...] | None:
+        """The linear argument positions of a node with ``n_inputs`` inputs and ``attrs`` (None: not linear)."""
+        if self.when is not None and not self.when(attrs):
+            return None
+        return tuple(range(n_inputs)) if self.args is None else self.args
+
+
+@dataclass(frozen=True)
 class OpDef:
     """Everything backend-independent about one op.
 
@@ -164,7 +186,8 @@ class OpDef:
     ``vjp(node, cotangents, needs)`` maps a node and its output cotangents (``None``: zero) to one cotangent per
     input, emitting ordinary IR with the DSL; it only builds the entries whose ``needs`` flag is set and returns
     ``None`` for the rest (and for zero gradients). :func:`nondiff` marks non-differentiable ops. ``cases``
-    drive the generated tests; an op with none fails the registry test.
+    drive the generated tests; an op with none fails the registry test. ``linear`` says in which arguments the
+    op is linear (:class:`Linear`; ``None``: treated as non-linear, which is always safe).
     """
 
     name: str
@@ -177,6 +200,7 @@ class OpDef:
     cases: tuple[Case, ...] = ()
     doc: str = ""
     commutative: bool = False
+    linear: Linear | None = None
 
     def check_attrs(self, given: Mapping[str, Any]) -> Attrs:
         """Validate and canonicalise attributes against the schema; raises :class:`AttrError`."""

@@ -13,11 +13,11 @@ where it costs nothing. The pass finds such factors and moves them:
   constant is scaled), through a linear node into its inputs, or as a new ``mul`` on the value itself (a
   **root**); a terminal is only removed when its factor can go somewhere cheaper than the terminal itself.
 
-Linearity (:data:`LINEAR`): ``joint`` ops are linear in the listed arguments together (``a + b``: scale both
-and the result is scaled), ``each`` ops in any one of them (``a @ b``: scale one). Arguments not listed are
-used non-linearly (``a / b`` is linear in ``a`` only). An op missing from the table is treated as non-linear,
-which is always safe. The rewrite is checked as it is built: if some node would see its factor twice (``g * g``
-with ``g`` carrying ``k``), the pass returns the graph unchanged.
+Linearity is what each op declares (:class:`graphc.ir.opdef.Linear`, ``OpDef.linear``): ``joint`` ops are
+linear in the listed arguments together (``a + b``: scale both and the result is scaled), ``each`` ops in any
+one of them (``a @ b``: scale one). An op that declares nothing is treated as non-linear, which is always safe.
+The rewrite is checked as it is built: if some node would see its factor twice (``g * g`` with ``g`` carrying
+``k``), the pass returns the graph unchanged.
 
 Like reassociating any product, this changes results by rounding only (``(k·a)·b`` for ``k·(a·b)``). With
 gradients or optimizer slots among the outputs (momentum, Adam) nothing carries the learning rate and the graph
@@ -38,24 +38,6 @@ from graphc.ir.graph import Graph, Node, Value
 from graphc.ir.rewrite import Rebuilder
 from graphc.passes.constant_folding import const_array, emit_constant
 
-# op → ("joint" | "each", linear argument positions; None: all of them)
-LINEAR: dict[str, tuple[str, tuple[int, ...] | None]] = {
-    **{op: ("joint", (0,)) for op in ("neg", "transpose", "reshape", "broadcast_to", "slice", "unslice", "sum",
-                                      "mean", "stop_gradient", "avg_pool2d", "avg_pool2d_grad")},
-    "max_pool2d_grad": ("joint", (1,)),  # (x, cotangent): routes the cotangent to the maxima of x
-    "max_pool2d_gather": ("joint", (1,)),
-    "add": ("joint", (0, 1)),
-    "sub": ("joint", (0, 1)),
-    "concat": ("joint", None),
-    "mul": ("each", (0, 1)),
-    "matmul": ("each", (0, 1)),
-    "conv2d": ("each", (0, 1)),
-    "conv2d_input_grad": ("each", (0, 1)),
-    "conv2d_kernel_grad": ("each", (0, 1)),
-    "div": ("each", (0,)),
-    "pad": ("joint", (0,)),  # zero padding only (see _linear_slots)
-}
-
 # A symbolic dimension counts as this many elements when comparing costs (batch-sized, typically).
 SYMBOLIC_EXTENT = 256
 
@@ -70,13 +52,11 @@ class _Terminal:
 
 def _linear_slots(node: Node) -> tuple[str, tuple[int, ...]] | None:
     """How ``node`` is linear, and in which arguments (None: not linear in any)."""
-    spec = LINEAR.get(node.op.name)
+    spec = node.op.linear
     if spec is None or len(node.outputs) != 1:
         return None
-    if node.op.name == "pad" and node.attrs.get("value", 0.0) != 0.0:
-        return None
-    mode, slots = spec
-    return mode, tuple(range(len(node.inputs))) if slots is None else slots
+    slots = spec.slots(len(node.inputs), node.attrs)
+    return None if slots is None else (spec.mode, slots)
 
 
 def _terminal(node: Node) -> _Terminal | None:

@@ -85,6 +85,36 @@ def test_rules_with_symbolic_batch(name: str, idx: int) -> None:
         assert np.shape(r) == tuple(n if isinstance(d, gc.Sym) else d for d in v.shape)
 
 
+LINEAR_CASES = [(name, i) for name, i in CASES if OPS[name].linear is not None]
+
+
+@pytest.mark.parametrize(("name", "idx"), LINEAR_CASES)
+def test_declared_linearity_holds(name: str, idx: int) -> None:
+    """What an op declares in ``OpDef.linear`` (scale folding relies on it) holds on its cases: ``joint`` — scaling
+    the listed arguments together scales the result; ``each`` — scaling any one of them does."""
+    op = OPS[name]
+    assert op.linear is not None
+    case = op.cases[idx]
+    cg = build_case(op, case, "float64")
+    (node,) = cg.graph.nodes
+    slots = op.linear.slots(len(cg.inputs), node.attrs)
+    if slots is None:
+        return  # not linear with these attributes (padding with a non-zero value)
+    run = gc.compile(list(cg.outputs))
+    arrays = sample_inputs(case, np.random.default_rng(idx))
+    base = [np.asarray(r) for r in run(feeds_for(cg.inputs, arrays))]
+    groups = [slots] if op.linear.mode == "joint" else [(i,) for i in slots]
+    for group in groups:
+        scaled = [a * 3.0 if i in group else a for i, a in enumerate(arrays)]
+        got = [np.asarray(r) for r in run(feeds_for(cg.inputs, scaled))]
+        for g, b in zip(got, base, strict=True):
+            np.testing.assert_allclose(g, 3.0 * b, rtol=1e-12, atol=1e-12, err_msg=f"{name} scaled in {group}")
+    if op.linear.mode == "each" and len(slots) > 1:  # and not jointly: scaling all would scale the result 3^n times
+        joint = [a * 3.0 if i in slots else a for i, a in enumerate(arrays)]
+        got = [np.asarray(r) for r in run(feeds_for(cg.inputs, joint))]
+        assert not all(np.allclose(g, 3.0 * b) for g, b in zip(got, base, strict=True))
+
+
 def test_unknown_op_is_a_graphc_error() -> None:
     with gc.Graph() as g, pytest.raises(gc.UnknownOpError, match="did you mean matmul"):
         g.emit("matmull", [gc.placeholder("x", (2, 2))] * 2)

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 from graphc.dsl.layout import END
 from graphc.ir.graph import Node, Value
-from graphc.ir.opdef import Attrs, AttrSpec, Case, OpDef, OpKind, RuleError, register
+from graphc.ir.opdef import Attrs, AttrSpec, Case, Linear, OpDef, OpKind, RuleError, register
 from graphc.ir.ops import rules
 from graphc.ir.types import Dim, Shape, Sym, format_shape
 
@@ -152,6 +152,7 @@ register(OpDef(
     "conv2d", OpKind.OPAQUE, 2, _conv2d_shape, rules.float_same, _GEOMETRY, _conv2d_vjp,
     _CONV_CASES,
     "2-D cross-correlation, NCHW input × OIHW kernel (stride, zero padding top/bottom/left/right, dilation)",
+    linear=Linear("each", (0, 1)),
 ))
 
 
@@ -186,7 +187,7 @@ register(OpDef(
     "conv2d_input_grad", OpKind.OPAQUE, 2, _input_grad_shape, rules.float_same,
     (AttrSpec("input_hw", "ints"), *_GEOMETRY), _input_grad_vjp,
     _grad_cases("input"),
-    "gradient of conv2d with respect to its input (a transposed convolution)",
+    "gradient of conv2d with respect to its input (a transposed convolution)", linear=Linear("each", (0, 1)),
 ))
 
 
@@ -217,7 +218,7 @@ register(OpDef(
     "conv2d_kernel_grad", OpKind.OPAQUE, 2, _kernel_grad_shape, rules.float_same,
     (AttrSpec("kernel_hw", "ints"), *_GEOMETRY), _kernel_grad_vjp,
     _grad_cases("kernel"),
-    "gradient of conv2d with respect to its kernel",
+    "gradient of conv2d with respect to its kernel", linear=Linear("each", (0, 1)),
 ))
 
 
@@ -260,4 +261,5 @@ register(OpDef(
      Case(((2, 3, 4, 5),), {"pads": (0, 0, 0, 0, 1, 1, 2, 0), "value": 0.5}),
      Case(((2, 3),), {"pads": (0, 0, 3, 1), "value": -1.0})),
     "constant padding: `pads` holds (before, after) for every axis, in axis order",
+    linear=Linear("joint", when=lambda attrs: attrs["value"] == 0.0),  # zero padding only
 ))

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from graphc import dsl as G
 from graphc.ir.graph import Node, Value
-from graphc.ir.opdef import AttrSpec, Case, DTypeRule, OpDef, OpKind, VJPRule, nondiff, register
+from graphc.ir.opdef import AttrSpec, Case, DTypeRule, Linear, OpDef, OpKind, VJPRule, nondiff, register
 from graphc.ir.ops import rules
 
 Cts = tuple[Value | None, ...]
@@ -23,14 +23,16 @@ _BINARY = (Case(((3, 4), (3, 4))), Case(((2, 3, 4), (4,))), Case(((3, 1), (1, 5)
 
 
 def _unary(name: str, vjp: VJPRule, dtype_rule: DTypeRule = rules.float_same, cases: tuple[Case, ...] = _UNARY,
-           attrs: tuple[AttrSpec, ...] = (), doc: str = "") -> OpDef:
-    return register(OpDef(name, OpKind.ELEMENTWISE, 1, rules.same_shape, dtype_rule, attrs, vjp, cases, doc))
+           attrs: tuple[AttrSpec, ...] = (), doc: str = "", linear: Linear | None = None) -> OpDef:
+    return register(OpDef(name, OpKind.ELEMENTWISE, 1, rules.same_shape, dtype_rule, attrs, vjp, cases, doc,
+                          linear=linear))
 
 
 def _binary(name: str, vjp: VJPRule, dtype_rule: DTypeRule = rules.numeric_same,
-            cases: tuple[Case, ...] = _BINARY, commutative: bool = False, doc: str = "") -> OpDef:
+            cases: tuple[Case, ...] = _BINARY, commutative: bool = False, doc: str = "",
+            linear: Linear | None = None) -> OpDef:
     return register(OpDef(name, OpKind.ELEMENTWISE, 2, rules.broadcast, dtype_rule, (), vjp, cases, doc,
-                          commutative=commutative))
+                          commutative=commutative, linear=linear))
 
 
 def _float_in(node: Node, i: int) -> bool:
@@ -92,12 +94,12 @@ def _select_vjp(first_wins: str) -> VJPRule:
     return vjp
 
 
-add = _binary("add", _add_vjp, commutative=True, doc="a + b")
-sub = _binary("sub", _sub_vjp, doc="a - b")
-mul = _binary("mul", _mul_vjp, commutative=True, doc="a * b")
+add = _binary("add", _add_vjp, commutative=True, doc="a + b", linear=Linear("joint", (0, 1)))
+sub = _binary("sub", _sub_vjp, doc="a - b", linear=Linear("joint", (0, 1)))
+mul = _binary("mul", _mul_vjp, commutative=True, doc="a * b", linear=Linear("each", (0, 1)))
 _DIV_CASES = (Case(((3, 4), (3, 4)), domain=("real", "nonzero")), Case(((2, 3), (3,)), domain=("real", "nonzero")))
 _POW_CASES = (Case(((3, 4), (3, 4)), domain=("positive", "real")), Case(((2, 3), ()), domain=("positive", "real")))
-div = _binary("div", _div_vjp, rules.float_same, doc="a / b", cases=_DIV_CASES)
+div = _binary("div", _div_vjp, rules.float_same, doc="a / b", cases=_DIV_CASES, linear=Linear("each", (0,)))
 pow_ = _binary("pow", _pow_vjp, rules.float_same, doc="a ** b", cases=_POW_CASES)
 maximum = _binary("maximum", _select_vjp("max"), commutative=True, doc="elementwise max")
 minimum = _binary("minimum", _select_vjp("min"), commutative=True, doc="elementwise min")
@@ -133,7 +135,7 @@ def _zero_vjp(node: Node, cts: Cts, needs: Needs) -> Grads:
     return [None] * len(node.inputs)
 
 
-neg = _unary("neg", _neg_vjp, rules.numeric_same, doc="-x")
+neg = _unary("neg", _neg_vjp, rules.numeric_same, doc="-x", linear=Linear("joint"))
 exp = _unary("exp", _exp_vjp, doc="e**x")
 log = _unary("log", _log_vjp, cases=(Case(((3, 4),), domain=("positive",)),), doc="natural log")
 sqrt = _unary("sqrt", _sqrt_vjp, cases=(Case(((3, 4),), domain=("positive",)),), doc="square root")
@@ -141,7 +143,7 @@ abs_ = _unary("abs", _abs_vjp, rules.numeric_same, _UNARY_NZ, doc="|x|")
 sign = _unary("sign", _zero_vjp, rules.numeric_same, _UNARY_NZ, doc="-1, 0 or 1")
 floor = _unary("floor", _zero_vjp, cases=_UNARY_NZ, doc="round towards -inf")
 stop_gradient = _unary("stop_gradient", _zero_vjp, rules.first_input, doc="identity with zero gradient",
-                       cases=(Case(((3, 4),), fd=False), Case(((),), fd=False)))
+                       cases=(Case(((3, 4),), fd=False), Case(((),), fd=False)), linear=Linear("joint"))
 
 
 # -- activations --------------------------------------------------------------------------------------------

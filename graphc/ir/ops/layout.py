@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from graphc import dsl as G
 from graphc.dsl.layout import END
 from graphc.ir.graph import Node, Value
-from graphc.ir.opdef import Attrs, AttrSpec, Case, OpDef, OpKind, RuleError, register
+from graphc.ir.opdef import Attrs, AttrSpec, Case, Linear, OpDef, OpKind, RuleError, register
 from graphc.ir.ops import rules
 from graphc.ir.types import Dim, Shape, Sym, broadcast_shapes, format_shape
 
@@ -36,7 +36,7 @@ def _reshape_vjp(node: Node, cts: Cts, needs: Needs) -> Grads:
 
 register(OpDef("reshape", OpKind.LAYOUT, 1, _reshape_shape, rules.first_input, (AttrSpec("shape", "dims"),),
                _reshape_vjp, (Case(((3, 4),), {"shape": (2, 6)}), Case(((2, 3, 4),), {"shape": (6, 4)})),
-               "same elements, new shape"))
+               "same elements, new shape", linear=Linear("joint")))
 
 
 def _transpose_shape(shapes: rules.Shapes, attrs: Attrs) -> rules.Shapes:
@@ -57,7 +57,7 @@ def _transpose_vjp(node: Node, cts: Cts, needs: Needs) -> Grads:
 
 register(OpDef("transpose", OpKind.LAYOUT, 1, _transpose_shape, rules.first_input, (AttrSpec("perm", "ints"),),
                _transpose_vjp, (Case(((3, 4),), {"perm": (1, 0)}), Case(((2, 3, 4),), {"perm": (2, 0, 1)})),
-               "permute axes"))
+               "permute axes", linear=Linear("joint")))
 
 
 def _broadcast_to_shape(shapes: rules.Shapes, attrs: Attrs) -> rules.Shapes:
@@ -75,7 +75,7 @@ def _broadcast_to_vjp(node: Node, cts: Cts, needs: Needs) -> Grads:
 register(OpDef("broadcast_to", OpKind.LAYOUT, 1, _broadcast_to_shape, rules.first_input,
                (AttrSpec("shape", "dims"),), _broadcast_to_vjp,
                (Case(((3, 1),), {"shape": (3, 4)}), Case(((4,),), {"shape": (2, 3, 4)}), Case(((),), {"shape": (2,)})),
-               "repeat along broadcast axes"))
+               "repeat along broadcast axes", linear=Linear("joint")))
 
 
 def _concat_shape(shapes: rules.Shapes, attrs: Attrs) -> rules.Shapes:
@@ -112,7 +112,7 @@ def _concat_vjp(node: Node, cts: Cts, needs: Needs) -> Grads:
 
 register(OpDef("concat", OpKind.LAYOUT, None, _concat_shape, rules.any_same, (AttrSpec("axis", "int"),), _concat_vjp,
                (Case(((3, 4), (2, 4)), {"axis": 0}), Case(((3, 1), (3, 2), (3, 3)), {"axis": 1})),
-               "join along an axis"))
+               "join along an axis", linear=Linear("joint", None)))
 
 
 def _slice_dim(d: Dim, s: tuple[int, int, int], end: int) -> Dim:
@@ -142,7 +142,7 @@ def _slice_vjp(node: Node, cts: Cts, needs: Needs) -> Grads:
 register(OpDef("slice", OpKind.LAYOUT, 1, _slice_shape, rules.first_input, (AttrSpec("slices", "slices"),),
                _slice_vjp,
                (Case(((5, 4),), {"slices": ((1, 4, 1), (0, 4, 2))}), Case(((6,),), {"slices": ((5, -7, -2),)})),
-               "basic strided slice, one (start, stop, step) per axis"))
+               "basic strided slice, one (start, stop, step) per axis", linear=Linear("joint")))
 
 
 def _unslice_shape(shapes: rules.Shapes, attrs: Attrs) -> rules.Shapes:
@@ -161,4 +161,4 @@ def _unslice_vjp(node: Node, cts: Cts, needs: Needs) -> Grads:
 register(OpDef("unslice", OpKind.LAYOUT, 1, _unslice_shape, rules.first_input,
                (AttrSpec("shape", "dims"), AttrSpec("slices", "slices")), _unslice_vjp,
                (Case(((3, 2),), {"shape": (5, 4), "slices": ((1, 4, 1), (0, 4, 2))}),),
-               "zeros of `shape` with the input written into the slice (the adjoint of slice)"))
+               "zeros of `shape` with the input written into the slice (the adjoint of slice)", linear=Linear("joint")))

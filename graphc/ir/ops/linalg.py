@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from graphc import dsl as G
 from graphc.ir.graph import Node, Value
-from graphc.ir.opdef import Attrs, Case, OpDef, OpKind, RuleError, register
+from graphc.ir.opdef import Attrs, Case, Linear, OpDef, OpKind, RuleError, register
 from graphc.ir.ops import rules
 from graphc.ir.types import broadcast_shapes, format_shape
 
@@ -35,5 +35,5 @@ def _matmul_vjp(node: Node, cts: tuple[Value | None, ...], needs: tuple[bool, ..
 register(OpDef(
     "matmul", OpKind.OPAQUE, 2, _matmul_shape, rules.numeric_same, (), _matmul_vjp,
     (Case(((3, 4), (4, 5))), Case(((2, 3, 4), (4, 5))), Case(((2, 3, 4), (2, 4, 2))), Case(((1, 3, 4), (2, 4, 2)))),
-    "matrix product a @ b",
+    "matrix product a @ b", linear=Linear("each", (0, 1)),
 ))

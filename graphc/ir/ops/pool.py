@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from graphc.ir.graph import Node, Value
-from graphc.ir.opdef import Attrs, AttrSpec, Case, OpDef, OpKind, RuleError, register
+from graphc.ir.opdef import Attrs, AttrSpec, Case, Linear, OpDef, OpKind, RuleError, register
 from graphc.ir.ops import rules
 from graphc.ir.ops.conv import check_geometry, out_hw, spatial
 from graphc.ir.types import format_shape
@@ -118,10 +118,12 @@ register(OpDef("max_pool2d", OpKind.OPAQUE, 1, _pool_shape, rules.float_same, _P
                "maximum over each kh×kw window (−∞ padding)"))
 register(OpDef("max_pool2d_grad", OpKind.OPAQUE, 2, _max_grad_shape, rules.float_same, _POOL, _max_grad_vjp,
                _two(_MAX_CASES, "pooled"),
-               "max_pool2d's VJP: g routed to each window's first maximum of x (summed where windows overlap)"))
+               "max_pool2d's VJP: g routed to each window's first maximum of x (summed where windows overlap)",
+               linear=Linear("joint", (1,))))
 register(OpDef("max_pool2d_gather", OpKind.OPAQUE, 2, _gather_shape, rules.float_same, _POOL, _gather_vjp,
                _two(_MAX_CASES, "input"),
-               "c read at each window's first maximum of x (the adjoint of max_pool2d_grad)"))
+               "c read at each window's first maximum of x (the adjoint of max_pool2d_grad)",
+               linear=Linear("joint", (1,))))
 
 
 # -- average ----------------------------------------------------------------------------------------------------
@@ -155,11 +157,11 @@ _AVG_CASES = (
     Case(((1, 2, 5, 6),), {"kernel": (2, 3), "stride": (1, 2)}),
 )
 register(OpDef("avg_pool2d", OpKind.OPAQUE, 1, _pool_shape, rules.float_same, _POOL, _avg_pool_vjp, _AVG_CASES,
-               "mean over each kh×kw window (zero padding counted)"))
+               "mean over each kh×kw window (zero padding counted)", linear=Linear("joint")))
 register(OpDef("avg_pool2d_grad", OpKind.OPAQUE, 1, _avg_grad_shape, rules.float_same,
                (AttrSpec("input_hw", "ints"), *_POOL), _avg_grad_vjp,
                (Case(((2, 3, 3, 3),), {"input_hw": (6, 6), "kernel": (2, 2), "stride": (2, 2)}),
                 Case(((2, 2, 4, 4),), {"input_hw": (7, 5), "kernel": (3, 3), "stride": (2, 1),
                                        "padding": (1, 1, 1, 0)}),
                 Case(((1, 2, 4, 2),), {"input_hw": (5, 6), "kernel": (2, 3), "stride": (1, 2)})),
-               "avg_pool2d's VJP: each pooled cotangent spread evenly over its window"))
+               "avg_pool2d's VJP: each pooled cotangent spread evenly over its window", linear=Linear("joint")))

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from graphc import dsl as G
 from graphc.ir.dtypes import DType
 from graphc.ir.graph import Node, Value
-from graphc.ir.opdef import Attrs, AttrSpec, Case, OpDef, OpKind, RuleError, nondiff, register
+from graphc.ir.opdef import Attrs, AttrSpec, Case, Linear, OpDef, OpKind, RuleError, nondiff, register
 from graphc.ir.ops import rules
 from graphc.ir.types import Shape
 
@@ -53,9 +53,9 @@ def _max_vjp(node: Node, cts: Cts, needs: Needs) -> Grads:
 
 
 register(OpDef("sum", OpKind.REDUCTION, 1, rules.reduce_shape, rules.numeric_same, _AXES, _sum_vjp, _REDUCE_CASES,
-               "sum over axes"))
+               "sum over axes", linear=Linear("joint")))
 register(OpDef("mean", OpKind.REDUCTION, 1, rules.reduce_shape, rules.float_same, _AXES, _mean_vjp, _REDUCE_CASES,
-               "mean over axes"))
+               "mean over axes", linear=Linear("joint")))
 register(OpDef("max", OpKind.REDUCTION, 1, rules.reduce_shape, rules.numeric_same, _AXES, _max_vjp, _REDUCE_CASES,
                "maximum over axes"))
 
