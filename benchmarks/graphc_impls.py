@@ -97,7 +97,7 @@ class GraphcTrainUnchecked(GraphcTrain):
         for i, a in zip(self._batch_pos, self._batches.next(), strict=True):
             args[i] = a
         out = self._fn(*args)
-        for i, a in zip(self._state_pos, out, strict=False):  # the state comes first in the outputs
+        for i, a in zip(self._state_pos, out, strict=False):  # the state comes first (TrainStep's contract)
             args[i] = a
         return float(out[self._loss_pos])
 

@@ -35,6 +35,8 @@ class TrainStep:
     """One optimizer's training step for a model, compiled for ``backend``.
 
     ``state_values`` lists every state input (parameters first), ``new_state`` maps each to its updated value.
+    ``executable`` returns, flat, the new state in ``state_names`` order and then the metrics in ``metrics``
+    order (what :meth:`bind` and loops around ``executable.unchecked`` rely on).
     Call it as ``new_state, metrics = step(state, batch)`` where ``batch`` maps the model's feed names to arrays.
     ``options`` go to the backend (``device=`` for jax).
 
