@@ -83,14 +83,17 @@ class Executable:
             feeds = {**feeds, **kwargs} if feeds else kwargs
         elif feeds is None:
             feeds = {}
-        names = self.input_names
         try:
             args: Any = self._gather(feeds)
         except (KeyError, TypeError):
-            feed_checks.check_names(names, feeds if isinstance(feeds, Mapping) else {})
+            feed_checks.check_names(self.input_names, feeds if isinstance(feeds, Mapping) else {})
             raise FeedError(f"feeds must be a mapping from input name to array, got {type(feeds).__name__}") from None
-        if len(feeds) != len(names):
-            feed_checks.check_names(names, feeds)
+        return self._prepare_gathered(feeds, args)
+
+    def _prepare_gathered(self, feeds: Mapping[str, Any], args: Any) -> tuple[Specialised, Any]:
+        """:meth:`prepare` once ``args`` holds ``feeds`` gathered in input order."""
+        if len(feeds) != len(self.input_names):
+            feed_checks.check_names(self.input_names, feeds)
         try:
             key = tuple([a.shape for a in args])
             ok = tuple([a.dtype for a in args]) == self._dtypes

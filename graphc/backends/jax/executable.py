@@ -123,6 +123,8 @@ class JaxExecutable(Executable):
             else:
                 if all(isinstance(a, jax.Array) for a in args):
                     return fast(*args)  # type: ignore[no-any-return]
+                fn, args = self._prepare_gathered(feeds, args)  # host arrays among them: checked, not re-gathered
+                return fn(*args)
         return super().run_flat(feeds, **kwargs)
 
     def _retracing_jit(self) -> Any:
