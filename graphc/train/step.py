@@ -135,7 +135,8 @@ class BoundStep:
 
     @property
     def state(self) -> State:
-        """The current state by name (on NumPy, later calls update these arrays in place)."""
+        """The current state by name. These arrays are the bound step's own: its next call donates them (on
+        NumPy it updates them in place), so copy them to keep a snapshot, and do not feed them elsewhere."""
         return self._run.values
 
     def __call__(self, batch: Mapping[str, Array]) -> dict[str, float]:
