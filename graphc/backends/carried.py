@@ -9,23 +9,12 @@ carried arrays in argument order, checks only what is fed (names, dtypes, shapes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from operator import itemgetter
+from collections.abc import Mapping
 from typing import Any
 
 from graphc.backends import feeds as feed_checks
-from graphc.backends.executable import Executable, Specialised
+from graphc.backends.executable import Executable, Specialised, tuple_getter
 from graphc.errors import FeedError
-
-
-def _picker(positions: list[int]) -> Callable[[Any], tuple[Any, ...]]:
-    """``seq -> tuple(seq[i] for i in positions)`` (``itemgetter``, but always a tuple)."""
-    if len(positions) >= 2:
-        return itemgetter(*positions)
-    if positions:
-        only = positions[0]
-        return lambda seq: (seq[only],)
-    return lambda seq: ()
 
 
 class Carried:
@@ -56,11 +45,11 @@ class Carried:
         self.fed_names = [n for n in names if n not in feedback]
         fed_values = [inputs[n] for n in self.fed_names]
         self._fed_dtypes = tuple(v.dtype.numpy for v in fed_values)
-        self._gather_fed = itemgetter(*self.fed_names) if len(self.fed_names) >= 2 else None
+        self._gather_fed = tuple_getter(self.fed_names)
         # Arguments are (fed..., carried...) permuted into input order by one C call.
         order = self.fed_names + self.carried_names
-        self._arrange = _picker([order.index(n) for n in names])
-        self._take_back = _picker([feedback[n] for n in self.carried_names])
+        self._arrange = tuple_getter([order.index(n) for n in names])
+        self._take_back = tuple_getter([feedback[n] for n in self.carried_names])
         self._fns: dict[tuple[tuple[int, ...], ...], Specialised] = {}
         carried = [inputs[n] for n in self.carried_names]
         # Arrays of the right dtype are kept as they are (a device array stays on its device).
@@ -78,7 +67,7 @@ class Carried:
     def __call__(self, feeds: Mapping[str, Any]) -> tuple[Any, ...]:
         """Run with ``feeds`` for the inputs that are not carried; returns every output in program order."""
         try:
-            fed = self._gather_fed(feeds) if self._gather_fed is not None else tuple(feeds[n] for n in self.fed_names)
+            fed = self._gather_fed(feeds)
             key = tuple([a.shape for a in fed])
             ok = len(feeds) == len(fed) and tuple([a.dtype for a in fed]) == self._fed_dtypes
         except (KeyError, TypeError, AttributeError):  # missing names, not a mapping, Python numbers or lists

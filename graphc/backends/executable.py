@@ -7,7 +7,7 @@ specialised function per concrete input signature (as ``jax.jit`` does).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -20,14 +20,15 @@ from graphc.ir.types import Sym
 Specialised = Callable[..., tuple[Any, ...]]
 
 
-def _gatherer(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
-    """``feeds -> tuple of feeds[name]`` in ``names`` order (``operator.itemgetter``: the lookups run in C)."""
-    if len(names) >= 2:
-        return itemgetter(*names)
-    if names:
-        only = names[0]
-        return lambda feeds: (feeds[only],)
-    return lambda feeds: ()
+def tuple_getter(keys: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
+    """``container -> (container[k] for k in keys)`` as a tuple, whatever the number of keys (``itemgetter``,
+    so the lookups run in C; ``itemgetter`` alone returns a bare item for one key)."""
+    if len(keys) >= 2:
+        return itemgetter(*keys)
+    if keys:
+        only = keys[0]
+        return lambda container: (container[only],)
+    return lambda container: ()
 
 
 class Executable:
@@ -47,7 +48,7 @@ class Executable:
         self.input_names: list[str] = program.input_names
         self._dtypes = tuple(v.dtype.numpy for v in program.inputs)
         self._cache: dict[tuple[tuple[int, ...], ...], Specialised] = {}
-        self._gather = _gatherer(self.input_names)
+        self._gather = tuple_getter(self.input_names)
         pack = program.pack
         self._pack: Callable[[tuple[Any, ...]], Any] = (
             (lambda r: r[0]) if program.structure == "single" else pack  # the hot path of single outputs
