@@ -10,6 +10,12 @@ Rewrites (each only when the result keeps the node's exact type):
   that only drops the kept axes → ``sum(x, keepdims=False)`` (also mean, max);
 * ``stop_gradient x`` → ``x`` (it only matters to autodiff, which runs before passes);
 * ``where(c, x, x)`` → ``x``;
+* a value broadcast from a single element (``broadcast_to(s)``, ``s`` of size 1) is used as ``s`` wherever that
+  changes nothing: in an elementwise op that another operand already gives the result's shape
+  (``x * broadcast_to(s)`` → ``x * s``); an elementwise op on nothing but such values runs on the single
+  elements and broadcasts the result (``broadcast_to(s) / n`` → ``broadcast_to(s / n)``); a reshape or second
+  broadcast of one is one broadcast of ``s``. The gradient seed of a mean, broadcast over the batch and scaled,
+  so becomes a scalar factor;
 * ``unslice(a) + unslice(b)`` into adjacent blocks of one axis (step 1, same zeros shape) → one ``unslice`` of
   ``concat([a, b])``, or just the concat when it covers the whole shape (the gradient of a value sliced into
   parts, e.g. an LSTM's four gates, becomes one concat instead of zero-filled scatters and adds).
@@ -27,8 +33,40 @@ import numpy as np
 
 from graphc.ir.analysis import users
 from graphc.ir.graph import Graph, Node, Value
+from graphc.ir.opdef import OpKind
 from graphc.ir.rewrite import Rebuilder
 from graphc.passes.constant_folding import const_array
+
+
+def _single(v: Value) -> bool:
+    """Whether ``v`` has exactly one element (a static shape of ones, or a scalar)."""
+    return all(d == 1 for d in v.shape)
+
+
+def _broadcast_source(v: Value) -> Value | None:
+    """The single-element value that ``v`` is a ``broadcast_to`` of, if it is one."""
+    p = _producer(v, "broadcast_to")
+    return p.inputs[0] if p is not None and _single(p.inputs[0]) else None
+
+
+def _sink_broadcasts(rb: Rebuilder, node: Node, ins: list[Value]) -> Value | None:
+    """An elementwise ``node`` with operands broadcast from single elements, on those elements instead (see the
+    module docstring); ``None`` when no operand is such a broadcast or nothing would change."""
+    out = node.outputs[0]
+    sources = [_broadcast_source(v) for v in ins]
+    if all(s is None for s in sources) or any(s is not None and s.ndim > out.ndim for s in sources):
+        return None
+    smaller = [v if s is None else s for v, s in zip(ins, sources, strict=True)]
+    if all(_single(v) for v in smaller):  # all uniform: compute once, broadcast the result
+        (one,) = rb.emit(node, node.op.name, smaller, node.attrs)
+        if one.ndim > out.ndim or one.dtype != out.dtype:
+            return None
+        return rb.emit(node, "broadcast_to", [one], {"shape": out.shape})[0]
+    if any(s is None and v.shape == out.shape for v, s in zip(ins, sources, strict=True)):
+        # another operand fixes the shape, and single elements broadcast against it as before
+        (same,) = rb.emit(node, node.op.name, smaller, node.attrs)
+        return same if same.type == out.type else None
+    return None
 
 
 def _is(v: Value, scalar: float) -> bool:
@@ -116,6 +154,10 @@ def _simplify(rb: Rebuilder, node: Node, ins: list[Value], sole_user: bool) -> V
     out = node.outputs[0]
     op = node.op.name
     same = [v for v in ins if v.type == out.type]
+    if node.op.kind is OpKind.ELEMENTWISE:
+        sunk = _sink_broadcasts(rb, node, ins)
+        if sunk is not None:
+            return sunk
 
     def keep_if(cond: bool, v: Value) -> Value | None:
         return v if cond and v.type == out.type else None
@@ -155,6 +197,9 @@ def _simplify(rb: Rebuilder, node: Node, ins: list[Value], sole_user: bool) -> V
     if op in ("reshape", "broadcast_to", "cast", "stop_gradient"):
         if same:
             return same[0]
+        source = _broadcast_source(ins[0]) if op in ("reshape", "broadcast_to") else None
+        if source is not None and source.ndim <= out.ndim:
+            return rb.emit(node, "broadcast_to", [source], {"shape": out.shape})[0]
         inner = _producer(ins[0], "reshape") if op == "reshape" else None
         if inner is not None:
             src = inner.inputs[0]

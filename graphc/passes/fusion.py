@@ -9,6 +9,8 @@ Rules, applied in one forward sweep over the graph (linear in its size):
 * a ``matmul`` whose only use is an elementwise node becomes the head of that node's group (``matmul + bias +
   activation`` is one kernel); a group holds at most one matmul, always first;
 * reductions, layout ops and everything else end groups (they are not elementwise);
+* nodes that read no graph input (only constants and symbolic sizes, as the ``1/batch`` of a mean) stay out:
+  a backend computes them once per input signature, which it cannot do inside a group that reads data;
 * groups of a single node are left alone.
 """
 
@@ -29,6 +31,9 @@ class _Group:
         self.has_matmul = False
 
 
+_STATIC_SOURCES = frozenset({"constant", "dimsize"})
+
+
 def _fusable(node: Node) -> bool:
     return node.op.kind is OpKind.ELEMENTWISE and len(node.outputs) == 1
 
@@ -39,7 +44,11 @@ def find_groups(graph: Graph) -> list[list[Node]]:
     outputs = set(graph.outputs)
     group_of: dict[Node, _Group] = {}
     order = {n: i for i, n in enumerate(graph.nodes)}
+    static: set[Node] = set()  # nodes that read no graph input, directly or through other nodes
     for node in graph.nodes:
+        if node.op.name in _STATIC_SOURCES or (node.inputs and all(v.producer in static for v in node.inputs)):
+            static.add(node)
+            continue
         if not _fusable(node):
             continue
         joined: list[_Group] = []

@@ -23,6 +23,20 @@ def test_mlp_layer_is_one_epilogue_group() -> None:
     assert _groups([h]) == [["matmul", "add", "relu"]]
 
 
+def test_values_computed_once_per_signature_stay_out_of_groups() -> None:
+    """``exp(lr / B)`` reads no input (a constant and the batch size): the backend folds it once per input
+    signature, so it must not be fused into the group that reads the data."""
+    with gc.Graph():
+        x = gc.placeholder("x", (None, 4))
+        batch = x.graph.emit("dimsize", (), {"dims": (x.shape[0],), "dtype": x.dtype})[0]
+        y = gc.tanh(x * gc.exp(gc.constant(0.1, "float32") / batch))
+    assert _groups([y]) == [["mul", "tanh"]]
+    run = gc.compile(y)
+    x8 = np.ones((8, 4), np.float32)
+    np.testing.assert_allclose(run({"x": x8}), np.tanh(x8 * np.exp(np.float32(0.1 / 8))), rtol=1e-6)
+    assert "_np_exp" not in run.sources()[0]  # computed once, when the signature was compiled
+
+
 def test_composed_softmax_splits_at_reductions() -> None:
     with gc.Graph():
         x = gc.placeholder("x", (None, 10))

@@ -140,3 +140,29 @@ graph sq(%x:f64[4,3]) {
   return %1, %3, %2
 }"""
     _same_results(g, out, {"x": np.arange(12.0).reshape(4, 3)})
+
+
+def test_broadcasts_of_single_elements_sink_to_the_element() -> None:
+    """The mean's gradient seed: a scalar broadcast over the batch, scaled by a symbolic size and reshaped,
+    then multiplied into a (B, n) value, becomes one scalar factor; a broadcast nothing else shapes stays."""
+    with gc.Graph("seed") as g:
+        x = gc.placeholder("x", (None, 3), "float64")
+        s = gc.placeholder("s", (1,), "float64")
+        n = gc.placeholder("n", (), "float64")
+        v = gc.placeholder("v", (None,), "float64")
+        b = gc.broadcast_to(s, (x.shape[0],))  # (B,) from one element
+        scaled = gc.reshape(b / n, (x.shape[0], 1))  # still one element, broadcast: (B, 1)
+        g.outputs = [x * scaled, gc.exp(b), b + v]
+    out = dead_code_elimination(algebraic_simplification(g))
+    assert format_graph(out) == """\
+graph seed(%x:f64[B,3], %s:f64[1], %n:f64[], %v:f64[B]) {
+  %1:f64[1] = div %s, %n
+  %2:f64[B,3] = mul %x, %1
+  %3:f64[1] = exp %s
+  %4:f64[B] = broadcast_to[shape=(B,)] %3
+  %5:f64[B] = add %s, %v
+  return %2, %4, %5
+}"""
+    rng = np.random.default_rng(0)
+    _same_results(g, out, {"x": rng.standard_normal((5, 3)), "s": np.array([0.7]), "n": np.array(4.0),
+                           "v": rng.standard_normal(5)})
