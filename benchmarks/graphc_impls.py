@@ -69,11 +69,13 @@ class GraphcTrain:
         model, self._feeds = self._build(gc, params, batches)
         self._step = gc.train.TrainStep(model, gc.optim.SGD(mlp.LR), **self._options)
         self._run = self._step.bind(_on_device(self._options, self._step.init_state(params=params)))
-        self._batches = BatchCycle([_on_device(self._options, b) for b in batches])
+        on_device = [_on_device(self._options, b) for b in batches]
+        self._batches = BatchCycle(on_device)  # tuples, for the unchecked variant (positional)
+        # graphc takes a batch as a dict by feed name: made here, as the tuples every implementation gets are
+        self._feed_dicts = BatchCycle([dict(zip(self._feeds, b, strict=True)) for b in on_device])
 
     def step(self) -> float:
-        metrics = self._run(dict(zip(self._feeds, self._batches.next(), strict=True)))
-        return metrics["loss"]  # a Python float: reading it synchronises
+        return self._run(self._feed_dicts.next())["loss"]  # a Python float: reading it synchronises
 
 
 class GraphcTrainUnchecked(GraphcTrain):

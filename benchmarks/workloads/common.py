@@ -8,11 +8,14 @@ beyond the SGD update).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Generic, TypeVar
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from benchmarks.protocol import Batch, Params
+
+B = TypeVar("B")
 
 F32 = np.float32
 
@@ -54,16 +57,17 @@ def copy_params(params: Params) -> Params:
     return {k: v.copy() for k, v in params.items()}
 
 
-class BatchCycle:
-    """Hands out ``batches[0], batches[1], ...`` and wraps around: the order `TrainImpl.step` promises."""
+class BatchCycle(Generic[B]):
+    """Hands out ``batches[0], batches[1], ...`` and wraps around: the order `TrainImpl.step` promises. A batch
+    is whatever an implementation takes (the workload's tuple, or it rearranged in setup: a dict by feed name)."""
 
-    def __init__(self, batches: Sequence[Batch]) -> None:
+    def __init__(self, batches: Sequence[B]) -> None:
         if not batches:
             raise ValueError("need at least one batch")
         self._batches = list(batches)
         self._i = 0
 
-    def next(self) -> Batch:
+    def next(self) -> B:
         """The next batch in order."""
         batch = self._batches[self._i]
         self._i = (self._i + 1) % len(self._batches)

@@ -9,7 +9,7 @@ carried arrays in argument order, checks only what is fed (names, dtypes, shapes
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from graphc.backends import feeds as feed_checks
@@ -43,43 +43,57 @@ class Carried:
         self.executable = executable
         self.carried_names = [n for n in names if n in feedback]
         self.fed_names = [n for n in names if n not in feedback]
-        fed_values = [inputs[n] for n in self.fed_names]
-        self._fed_dtypes = tuple(v.dtype.numpy for v in fed_values)
-        self._gather_fed = tuple_getter(self.fed_names)
-        # Arguments are (fed..., carried...) permuted into input order by one C call.
-        order = self.fed_names + self.carried_names
-        self._arrange = tuple_getter([order.index(n) for n in names])
-        self._take_back = tuple_getter([feedback[n] for n in self.carried_names])
-        self._fns: dict[tuple[tuple[int, ...], ...], Specialised] = {}
         carried = [inputs[n] for n in self.carried_names]
         # Arrays of the right dtype are kept as they are (a device array stays on its device).
         arrays = [a if getattr(a, "dtype", None) == v.dtype.numpy and hasattr(a, "shape")
                   else feed_checks.coerce(v, a) for v, a in zip(carried, map(values.__getitem__, self.carried_names),
                                                                 strict=True)]
         feed_checks.bind(carried, arrays)  # static shapes: checks each array's shape
-        self._carried: tuple[Any, ...] = tuple(arrays)
+        self.run, self._current = self._runner(tuple(arrays), tuple(inputs[n].dtype.numpy for n in self.fed_names),
+                                               feedback)
 
     @property
     def values(self) -> dict[str, Any]:
         """The carried inputs' current arrays, by name (after a call: the outputs fed back)."""
-        return dict(zip(self.carried_names, self._carried, strict=True))
+        return dict(zip(self.carried_names, self._current(), strict=True))
 
     def __call__(self, feeds: Mapping[str, Any]) -> tuple[Any, ...]:
-        """Run with ``feeds`` for the inputs that are not carried; returns every output in program order."""
-        try:
-            fed = self._gather_fed(feeds)
-            key = tuple([a.shape for a in fed])
-            ok = len(feeds) == len(fed) and tuple([a.dtype for a in fed]) == self._fed_dtypes
-        except (KeyError, TypeError, AttributeError):  # missing names, not a mapping, Python numbers or lists
-            ok = False
-        fn = self._fns.get(key) if ok else None
-        if fn is None:
-            fn, fed = self._compile(feeds)
-            key = tuple([a.shape for a in fed])
-            self._fns[key] = fn
-        out = fn(*self._arrange(fed + self._carried))
-        self._carried = self._take_back(out)
-        return out
+        """Run with ``feeds`` for the inputs that are not carried; returns every output in program order (the
+        same as :attr:`run`, which a loop may hold on to and call directly)."""
+        return self.run(feeds)
+
+    def _runner(self, carried: tuple[Any, ...], fed_dtypes: tuple[Any, ...], feedback: Mapping[str, int]
+                ) -> tuple[Callable[[Mapping[str, Any]], tuple[Any, ...]], Callable[[], tuple[Any, ...]]]:
+        """The per-call function and a reader of the carried arrays. A closure, not a method: everything a call
+        touches is a local or a cell, which costs a training step measurably less than attribute lookups when
+        the caches are cold."""
+        names = self.executable.input_names
+        gather = tuple_getter(self.fed_names)
+        order = self.fed_names + self.carried_names
+        arrange = tuple_getter([order.index(n) for n in names])  # (fed..., carried...) into input order
+        take_back = tuple_getter([feedback[n] for n in self.carried_names])
+        fns: dict[tuple[tuple[int, ...], ...], Specialised] = {}
+        slow = self._compile
+
+        def run(feeds: Mapping[str, Any]) -> tuple[Any, ...]:
+            nonlocal carried
+            try:
+                fed = gather(feeds)
+                fn = fns.get(tuple([a.shape for a in fed])) if len(feeds) == len(fed) and \
+                    tuple([a.dtype for a in fed]) == fed_dtypes else None
+            except (KeyError, TypeError, AttributeError):  # missing names, not a mapping, numbers or lists
+                fn = None
+            if fn is None:
+                fn, fed = slow(feeds)
+                fns[tuple([a.shape for a in fed])] = fn
+            out = fn(*arrange(fed + carried))
+            carried = take_back(out)
+            return out
+
+        def current() -> tuple[Any, ...]:
+            return carried
+
+        return run, current
 
     def _compile(self, feeds: Mapping[str, Any]) -> tuple[Specialised, tuple[Any, ...]]:
         """The checked path: ``feeds`` checked as a call checks them (converting numbers and lists) and the

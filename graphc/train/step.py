@@ -129,7 +129,8 @@ class BoundStep:
         check_names(step.state_names, state)
         self.step = step
         names = step.state_names
-        self._run = Carried(step.executable, {k: state[k] for k in names}, {k: i for i, k in enumerate(names)})
+        self._carried = Carried(step.executable, {k: state[k] for k in names}, {k: i for i, k in enumerate(names)})
+        self._run = self._carried.run
         self._metrics = list(step.metrics)
         self._n_state = len(names)
 
@@ -137,7 +138,7 @@ class BoundStep:
     def state(self) -> State:
         """The current state by name. These arrays are the bound step's own: its next call donates them (on
         NumPy it updates them in place), so copy them to keep a snapshot, and do not feed them elsewhere."""
-        return self._run.values
+        return self._carried.values
 
     def __call__(self, batch: Mapping[str, Array]) -> dict[str, float]:
         """Train on ``batch`` (the model's feeds by name); returns the metrics as Python floats."""
