@@ -65,8 +65,8 @@ class Carried:
     def _runner(self, carried: tuple[Any, ...], fed_dtypes: tuple[Any, ...], feedback: Mapping[str, int]
                 ) -> tuple[Callable[[Mapping[str, Any]], tuple[Any, ...]], Callable[[], tuple[Any, ...]]]:
         """The per-call function and a reader of the carried arrays. A closure, not a method: everything a call
-        touches is a local or a cell, which costs a training step measurably less than attribute lookups when
-        the caches are cold."""
+        touches is a local or a cell rather than an attribute (a dictionary lookup each, on a path that runs once
+        per training step). Calls must not overlap (one loop drives it), as for any planned NumPy executable."""
         names = self.executable.input_names
         gather = tuple_getter(self.fed_names)
         order = self.fed_names + self.carried_names
