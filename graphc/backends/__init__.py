@@ -38,18 +38,22 @@ def compile(
         # unnecessary is still accepted (and checked), so whether a feed is required never depends on passes.
         program = Program(result.graph, [result.graph.input(v.name) for v in program.inputs],  # type: ignore[arg-type]
                           result.graph.nodes, list(result.graph.outputs), program.structure, program.keys)
-    if backend == "numpy":
-        from graphc.backends.numpy import NumpyExecutable
-
-        exe: Executable = NumpyExecutable(program, **options)
-    elif backend == "jax":
-        from graphc.backends.jax import JaxExecutable
-
-        exe = JaxExecutable(program, **options)
-    else:
-        raise GraphcError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    exe = executable_class(backend)(program, **options)
     exe.pipeline = result
     return exe
 
 
-__all__ = ["BACKENDS", "Executable", "compile"]
+def executable_class(backend: str) -> type[Executable]:
+    """The :class:`Executable` subclass of ``backend`` (importing the backend: JAX only when asked for)."""
+    if backend == "numpy":
+        from graphc.backends.numpy import NumpyExecutable
+
+        return NumpyExecutable
+    if backend == "jax":
+        from graphc.backends.jax import JaxExecutable
+
+        return JaxExecutable
+    raise GraphcError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+
+
+__all__ = ["BACKENDS", "Executable", "compile", "executable_class"]

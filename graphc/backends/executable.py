@@ -113,6 +113,12 @@ class Executable:
         self._cache[key] = fn
         return fn
 
+    @classmethod
+    def donation_pays(cls, **options: Any) -> bool:
+        """Whether executables compiled with ``options`` gain from donated inputs (``donate=``): a training step
+        donates its state only where this holds, unless told otherwise. The base answer is yes."""
+        return True
+
     # -- for subclasses ----------------------------------------------------------------------------------------
     def specialise(self, binding: dict[Sym, int]) -> Specialised:
         """Compile the program for one binding of its symbols; returns ``f(*arrays) -> tuple of outputs``."""

@@ -16,7 +16,7 @@ import numpy as np
 
 from graphc import dsl as G
 from graphc.autodiff import grad
-from graphc.backends import compile
+from graphc.backends import compile, executable_class
 from graphc.backends.carried import Carried
 from graphc.backends.executable import Executable
 from graphc.backends.feeds import check_names
@@ -42,8 +42,8 @@ class TrainStep:
 
     ``donate``: whether the executable may overwrite the state it is given with the new state (the arrays fed
     in must then not be reused). ``None`` (default) decides per backend: always on NumPy (in-place updates);
-    on JAX only on accelerators, since XLA:CPU runs donated calls slower (see
-    :func:`graphc.backends.jax.devices.donation_pays`).
+    on JAX only on accelerators, since XLA:CPU runs donated calls slower: each backend says
+    (:meth:`graphc.backends.executable.Executable.donation_pays`).
     """
 
     def __init__(self, model: Model, optimizer: Optimizer, backend: str = "numpy", *, donate: bool | None = None,
@@ -90,11 +90,7 @@ class TrainStep:
         outputs.update({f"metric:{k}": v for k, v in self.metrics.items()})
         self.state_names: list[str] = [v.name for v in self.state_values]  # type: ignore[misc]
         if donate is None:
-            donate = True
-            if backend == "jax":
-                from graphc.backends.jax.devices import donation_pays
-
-                donate = donation_pays(options.get("device"), options.get("mesh"))
+            donate = executable_class(backend).donation_pays(**options)
         self.executable: Executable = compile(outputs, backend=backend,
                                               donate=tuple(self.state_names) if donate else (), **options)
 

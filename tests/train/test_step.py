@@ -73,6 +73,8 @@ def test_state_donation_policy(rng: np.random.Generator) -> None:
     steps["auto"] = gc.train.TrainStep(_model(), gc.optim.SGD(0.1), "jax")
     steps["forced"] = gc.train.TrainStep(_model(), gc.optim.SGD(0.1), "jax", donate=True)
     assert bool(steps["auto"].executable.donate) == (jax.default_backend() != "cpu")
+    assert gc.backends.executable_class("jax").donation_pays() == (jax.default_backend() != "cpu")
+    assert gc.backends.executable_class("numpy").donation_pays()
     assert steps["forced"].executable.donate == frozenset(steps["forced"].state_names)
     batches = _batches(rng, (8, 8, 8, 8))
     final = {}

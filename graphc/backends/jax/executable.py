@@ -11,7 +11,7 @@ from jax.sharding import Mesh, SingleDeviceSharding
 
 from graphc.backends import feeds as feed_checks
 from graphc.backends.executable import Executable, Specialised
-from graphc.backends.jax.devices import DeviceSpec, platforms, resolve_device
+from graphc.backends.jax.devices import DeviceSpec, donation_pays, platforms, resolve_device
 from graphc.backends.jax.lowering import LowerCtx
 from graphc.backends.jax.sharding import DataParallel, plan_data_parallel
 from graphc.backends.jax.tracing import check_lowerable, function_name, make_function, needs_x64
@@ -103,6 +103,11 @@ class JaxExecutable(Executable):
         self._retracing = None if self.data_parallel is not None else self._retracing_jit()
         self._retracing_runner = None if self._retracing is None else self._runner(self._retracing)
         self._fast = None if self._x64 else self._retracing_runner
+
+    @classmethod
+    def donation_pays(cls, **options: Any) -> bool:
+        """Only off CPU: see :func:`graphc.backends.jax.devices.donation_pays`."""
+        return donation_pays(options.get("device"), options.get("mesh"))
 
     # -- compiling -------------------------------------------------------------------------------------------
     def run_flat(self, feeds: Mapping[str, Any] | None = None, /, **kwargs: Any) -> tuple[Any, ...]:
