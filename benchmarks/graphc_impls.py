@@ -69,10 +69,9 @@ class GraphcTrain:
         model, self._feeds = self._build(gc, params, batches)
         self._step = gc.train.TrainStep(model, gc.optim.SGD(mlp.LR), **self._options)
         self._run = self._step.bind(_on_device(self._options, self._step.init_state(params=params)))
-        on_device = [_on_device(self._options, b) for b in batches]
-        self._batches = BatchCycle(on_device)  # tuples, for the unchecked variant (positional)
+        self._device_batches = [_on_device(self._options, b) for b in batches]
         # graphc takes a batch as a dict by feed name: made here, as the tuples every implementation gets are
-        self._feed_dicts = BatchCycle([dict(zip(self._feeds, b, strict=True)) for b in on_device])
+        self._feed_dicts = BatchCycle([dict(zip(self._feeds, b, strict=True)) for b in self._device_batches])
 
     def step(self) -> float:
         return self._run(self._feed_dicts.next())["loss"]  # a Python float: reading it synchronises
@@ -84,6 +83,7 @@ class GraphcTrainUnchecked(GraphcTrain):
 
     def setup(self, params: Params, batches: Sequence[Batch]) -> None:
         super().setup(params, batches)
+        self._batches = BatchCycle(self._device_batches)  # positional tuples
         exe, step = self._step.executable, self._step
         names = exe.input_names
         first = dict(zip(self._feeds, batches[0], strict=True))  # any batch: they share one signature

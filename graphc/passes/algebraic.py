@@ -56,16 +56,15 @@ def _sink_broadcasts(rb: Rebuilder, node: Node, ins: list[Value]) -> Value | Non
     sources = [_broadcast_source(v) for v in ins]
     if all(s is None for s in sources) or any(s is not None and s.ndim > out.ndim for s in sources):
         return None
+    # Every operand keeps its dtype and has at most out.ndim axes, so the op's rules give out's dtype again and
+    # a result of at most out.ndim axes: the emitted nodes always fit (nothing is emitted only to be dropped).
     smaller = [v if s is None else s for v, s in zip(ins, sources, strict=True)]
     if all(_single(v) for v in smaller):  # all uniform: compute once, broadcast the result
         (one,) = rb.emit(node, node.op.name, smaller, node.attrs)
-        if one.ndim > out.ndim or one.dtype != out.dtype:
-            return None
         return rb.emit(node, "broadcast_to", [one], {"shape": out.shape})[0]
     if any(s is None and v.shape == out.shape for v, s in zip(ins, sources, strict=True)):
         # another operand fixes the shape, and single elements broadcast against it as before
-        (same,) = rb.emit(node, node.op.name, smaller, node.attrs)
-        return same if same.type == out.type else None
+        return rb.emit(node, node.op.name, smaller, node.attrs)[0]
     return None
 
 
